@@ -1,0 +1,155 @@
+/**
+ * `npm run bench`: generates (or reuses) the data set, runs every tool through snapshot 1, an unchanged
+ * snapshot 2, the change, snapshot 3 and a verified restore, then writes results.json and the report.
+ * Env: BENCH_TOOLS (subset of envsnap,restic,borg), BENCH_SCALE (default 1), BENCH_DIR (data directory),
+ * BENCH_ENVSNAP_MAIN (envsnap entry point, default src/cli/main.ts).
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, release, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { applyChange, datasetSpec, ensureDataset } from './dataset.ts';
+import { measure } from './measure.ts';
+import { computeTargets, renderReport, type PhaseName, type PhaseResult, type Results, type ToolResult } from './report.ts';
+import { TOOL_NAMES, ensureInstalled, makeAdapter, type Adapter, type Command, type ToolName } from './tools.ts';
+import { treeStats } from './tree.ts';
+import { compareTrees, listTree, type Listing } from './verify.ts';
+
+const WORK = join(import.meta.dirname, '.work');
+const LOGS = join(WORK, 'logs');
+const started = performance.now();
+
+function progress(message: string): void {
+  console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}`);
+}
+
+function options(): { scale: number; tools: ToolName[]; dataDir: string; command: string } {
+  const scale = Number(process.env.BENCH_SCALE ?? '1');
+  if (!(scale > 0 && scale <= 1)) throw new Error(`BENCH_SCALE must be a number in (0, 1], not "${process.env.BENCH_SCALE}"`);
+  const tools = (process.env.BENCH_TOOLS ?? TOOL_NAMES.join(',')).split(',').map((t) => t.trim()).filter((t) => t !== '');
+  for (const t of tools) if (!TOOL_NAMES.includes(t as ToolName)) throw new Error(`BENCH_TOOLS: unknown tool "${t}" (known: ${TOOL_NAMES.join(', ')})`);
+  const env = ['BENCH_SCALE', 'BENCH_TOOLS', 'BENCH_DIR', 'BENCH_ENVSNAP_MAIN'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `);
+  return { scale, tools: tools as ToolName[], dataDir: resolve(process.env.BENCH_DIR ?? join(WORK, 'data')), command: `${env.join('')}npm run bench` };
+}
+
+function machine(): Results['machine'] {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const cpu = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? 'unknown';
+  return { nproc: availableParallelism(), memoryGiB: totalmem() / 1024 ** 3, cpu, kernel: `Linux ${release()}` };
+}
+
+function freshDir(path: string): string {
+  rmSync(path, { recursive: true, force: true });
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+const MiB = 1024 * 1024;
+
+/** One tool's run through the phases; the first failure is recorded and ends the tool's run. */
+class ToolRun {
+  readonly adapter: Adapter;
+  readonly result: ToolResult;
+  readonly repo: string;
+
+  constructor(name: ToolName) {
+    this.repo = join(WORK, 'repos', name);
+    rmSync(this.repo, { recursive: true, force: true });
+    mkdirSync(join(WORK, 'repos'), { recursive: true });
+    this.adapter = makeAdapter(name, { repo: this.repo, cache: freshDir(join(WORK, 'cache', name)) });
+    this.result = { name, version: '', settings: '', phases: {} };
+    const unavailable = this.adapter.unavailable();
+    if (unavailable) {
+      this.result.version = 'not available';
+      this.result.error = unavailable;
+      progress(`${name}: ${unavailable}; skipped`);
+    } else {
+      this.result.version = this.adapter.version();
+      this.result.settings = this.adapter.settings();
+      progress(`${name}: ${this.result.version} (${this.result.settings})`);
+    }
+  }
+
+  get ok(): boolean {
+    return this.result.error === undefined;
+  }
+
+  phase(phase: PhaseName, command: Command, bytes: number): PhaseResult | undefined {
+    if (!this.ok) return undefined;
+    const name = this.result.name;
+    try {
+      const m = measure(command, join(LOGS, `${name}-${phase}`));
+      this.adapter.checkOutput(phase === 'init' ? 'init' : phase === 'restore' ? 'restore' : 'snapshot', m.stdout);
+      const result: PhaseResult = { wallS: m.wallS, peakRssKb: m.peakRssKb, cpuS: m.cpuS, bytes };
+      if (phase.startsWith('snapshot')) result.repoBytes = treeStats(this.repo).bytes;
+      this.result.phases[phase] = result;
+      const repo = result.repoBytes === undefined ? '' : `, repo ${(result.repoBytes / MiB).toFixed(1)} MiB`;
+      const speed = bytes > 0 ? `, ${(bytes / MiB / Math.max(m.wallS, 0.01)).toFixed(1)} MiB/s` : '';
+      progress(`${name} ${phase}: ${m.wallS.toFixed(2)} s${speed}, peak RSS ${(m.peakRssKb / 1024).toFixed(0)} MiB${repo}`);
+      return result;
+    } catch (err) {
+      this.result.error = `${phase}: ${err instanceof Error ? err.message : String(err)}`;
+      progress(`${name} FAILED in ${this.result.error}`);
+      return undefined;
+    }
+  }
+}
+
+function main(): void {
+  const opts = options();
+  mkdirSync(WORK, { recursive: true });
+  freshDir(LOGS);
+  progress(`scale ${opts.scale}, tools ${opts.tools.join(', ')}, data in ${opts.dataDir}`);
+  ensureInstalled(opts.tools, progress);
+
+  const spec = datasetSpec(opts.scale);
+  const t0 = performance.now();
+  const data = ensureDataset(opts.dataDir, spec, progress);
+  const generationS = (performance.now() - t0) / 1000;
+  progress(`data set ${data.reused ? 'reused' : 'generated'}: ${data.files} files, ${(data.bytes / MiB).toFixed(1)} MiB`);
+
+  const runs = opts.tools.map((name) => new ToolRun(name));
+  for (const run of runs) {
+    run.phase('init', run.adapter.init(), 0);
+    run.phase('snapshot1', run.adapter.snapshot(1, opts.dataDir), data.bytes);
+    run.phase('snapshot2', run.adapter.snapshot(2, opts.dataDir), data.bytes);
+  }
+
+  progress('applying the change');
+  const change = applyChange(opts.dataDir, spec);
+  progress(`changed data set: ${change.files} files, ${(change.bytes / MiB).toFixed(1)} MiB`);
+  for (const run of runs) {
+    const result = run.phase('snapshot3', run.adapter.snapshot(3, opts.dataDir), change.bytes);
+    const before = run.result.phases.snapshot2?.repoBytes;
+    if (result && before !== undefined) result.newBytes = (result.repoBytes ?? 0) - before;
+  }
+
+  let source: Listing | undefined;
+  for (const run of runs) {
+    if (!run.ok) continue;
+    source ??= listTree(opts.dataDir);
+    const target = freshDir(join(WORK, 'restore', run.result.name));
+    const result = run.phase('restore', run.adapter.restore(target), change.bytes);
+    if (!result) continue;
+    const problems = compareTrees(source, target);
+    result.verified = problems.length === 0;
+    if (problems.length > 0) Object.assign(result, { differences: problems.length, problems: problems.slice(0, 20) });
+    progress(`${run.result.name} restore ${result.verified ? 'verified' : `DIFFERS from the source (${problems.length} differences, e.g. ${problems[0]})`}`);
+    rmSync(target, { recursive: true, force: true });
+  }
+
+  const tools = runs.map((r) => r.result);
+  const results: Results = {
+    command: opts.command,
+    date: new Date().toISOString(),
+    machine: machine(),
+    dataset: { dir: opts.dataDir, spec, reused: data.reused, generationS, files: data.files, bytes: data.bytes, change },
+    tools,
+    targets: computeTargets(tools),
+  };
+  writeFileSync(join(WORK, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  const reportPath = opts.scale === 1 ? join(import.meta.dirname, '..', 'docs', 'BENCHMARKS.md') : join(WORK, 'BENCHMARKS-smoke.md');
+  writeFileSync(reportPath, renderReport(results));
+  progress(`wrote ${join(WORK, 'results.json')} and ${reportPath}`);
+}
+
+main();

@@ -1,0 +1,30 @@
+/** `envsnap snapshot:info <id>`: everything the manifest records. */
+import type { Command } from 'commander';
+import { snapshotInfo } from '../../app/manage-snapshots.ts';
+import { formatBytes } from '../../core/bytes.ts';
+import { Session } from '../session.ts';
+import { printJson, printLine } from '../render.ts';
+
+export function register(program: Command): void {
+  program
+    .command('snapshot:info')
+    .argument('<id>', 'snapshot id, a unique prefix of it, or "latest"')
+    .description('show a snapshot: time, paths, sizes, warnings')
+    .action(async (ref: string, _opts: unknown, cmd: Command) => {
+      const s = new Session(cmd);
+      const snap = await s.withRepo((repo) => snapshotInfo(repo, ref));
+      if (s.out.json) return printJson(snap);
+      const sm = snap.summary;
+      printLine(`snapshot   ${snap.id}`);
+      printLine(`created    ${snap.time} on ${snap.hostname} by ${snap.username}`);
+      printLine(`root       ${snap.root}`);
+      printLine(`paths      ${snap.paths.join(' ')}`);
+      if (snap.parent) printLine(`parent     ${snap.parent.slice(0, 8)}`);
+      if (snap.tags.length) printLine(`tags       ${snap.tags.join(', ')}`);
+      if (snap.excludes.length) printLine(`excludes   ${snap.excludes.join(' ')}`);
+      printLine(`restorable yes${snap.partial ? ` (partial: ${snap.warningCount} path(s) could not be read)` : ''}`);
+      printLine(`files      ${sm.files} (${sm.newFiles} new, ${sm.changedFiles} changed, ${sm.unchangedFiles} unchanged), ${sm.dirs} directories`);
+      printLine(`size       ${formatBytes(sm.bytes)}; added ${formatBytes(sm.addedBytes)} (${formatBytes(sm.storedBytes)} stored) in ${(sm.durationMs / 1000).toFixed(1)} s`);
+      for (const w of snap.warnings) printLine(`warning    ${w}`);
+    });
+}

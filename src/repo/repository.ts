@@ -1,0 +1,259 @@
+/**
+ * Repository: an opened envsnap repository — store, master key, config, index, chunker and the
+ * worker pool — with the operations every layer above needs: save and load blobs, read and write
+ * snapshot manifests, load and rebuild the index. Opening checks the marker, then tries every key file.
+ */
+import { randomBytes } from 'node:crypto';
+import { zstdDecompressSync } from 'node:zlib';
+import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
+import { mapLimit } from '../core/async.ts';
+import type { Clock } from '../core/clock.ts';
+import { seal, open, adFor } from '../crypto/aead.ts';
+import { defaultKdfParams, type KdfParams } from '../crypto/kdf.ts';
+import { newMasterKey, wrapMasterKey, unwrapMasterKey, parseKeyFile, type MasterKey, type KeyFile } from '../crypto/keys.ts';
+import { Names, idOf, type BlobStore } from '../storage/blob-store.ts';
+import { Chunker } from './chunker.ts';
+import { newConfig, sealConfig, openConfig, type RepoConfig } from './config.ts';
+import { checkMarker, encodeMarker } from './format.ts';
+import { MasterIndex, decodeIndex } from './index.ts';
+import { BlobSaver, writeIndexFile } from './blob-saver.ts';
+import { WorkerPool } from './worker-pool.ts';
+import { parsePackTail, type PackEntry } from './pack.ts';
+import type { BlobType } from './blob.ts';
+import type { BlobLocation } from './blob.ts';
+
+export interface KeyInfo {
+  id: string;
+  created: string;
+  hostname: string;
+  username: string;
+  current: boolean;
+}
+
+export class Repository {
+  readonly store: BlobStore;
+  readonly master: MasterKey;
+  readonly config: RepoConfig;
+  readonly keyId: string;
+  readonly index = new MasterIndex();
+  readonly chunker: Chunker;
+  readonly clock: Clock;
+  private pool: WorkerPool | undefined;
+  private indexLoaded = false;
+
+  private constructor(store: BlobStore, master: MasterKey, config: RepoConfig, keyId: string, clock: Clock) {
+    this.store = store;
+    this.master = master;
+    this.config = config;
+    this.keyId = keyId;
+    this.clock = clock;
+    this.chunker = new Chunker(config.chunker, Buffer.from(config.chunker.seed, 'hex'));
+  }
+
+  /** Creates a repository in an empty location. */
+  static async init(store: BlobStore, password: string, opts: { clock: Clock; kdf?: KdfParams }): Promise<Repository> {
+    if (await store.exists()) {
+      const any = await first(store.list(''));
+      if (any !== undefined) {
+        const marker = await store.stat(Names.marker);
+        throw new EnvsnapError(
+          'INVALID_ARGUMENT',
+          marker
+            ? `${store.location} already holds an envsnap repository: use it as it is, or choose another location`
+            : `${store.location} is not empty: choose an empty or new directory for the repository`,
+        );
+      }
+    }
+    await store.create();
+    const master = newMasterKey();
+    const config = newConfig();
+    const keyId = randomBytes(32).toString('hex');
+    const keyFile = await wrapMasterKey(master, password, opts.kdf ?? defaultKdfParams(), keyId, new Date(opts.clock.now()));
+    await store.put(Names.key(keyId), Buffer.from(JSON.stringify(keyFile, null, 1)));
+    await store.put(Names.config, sealConfig(master.encrypt, config));
+    // The marker is written last: a crash before it leaves no half-made repository that opens.
+    await store.put(Names.marker, encodeMarker());
+    return new Repository(store, master, config, keyId, opts.clock);
+  }
+
+  static async open(store: BlobStore, password: string, opts: { clock: Clock }): Promise<Repository> {
+    await checkMarker(store);
+    const keyNames: string[] = [];
+    for await (const b of store.list('keys/')) keyNames.push(b.name);
+    if (keyNames.length === 0) {
+      throw new EnvsnapError('CORRUPT', `repository ${store.location} has no key files: it cannot be opened`);
+    }
+    for (const name of keyNames) {
+      const keyId = idOf(name);
+      const file = parseKeyFile(await store.get(name), keyId);
+      const master = await unwrapMasterKey(file, password, keyId);
+      if (master) {
+        const config = openConfig(master.encrypt, await store.get(Names.config));
+        return new Repository(store, master, config, keyId, opts.clock);
+      }
+    }
+    throw new EnvsnapError(
+      'WRONG_PASSWORD',
+      `wrong password for repository ${store.location}: no key opens with it; check ENVSNAP_PASSWORD or --password-file`,
+    );
+  }
+
+  workers(): WorkerPool {
+    this.pool ??= new WorkerPool(this.master);
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+
+  // ---- index ----
+
+  /** Index file names currently in the store. */
+  async listIndexFiles(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const b of this.store.list('index/')) out.push(b.name);
+    return out;
+  }
+
+  async readIndexFile(name: string): Promise<{ packId: string; entries: PackEntry[] }[]> {
+    const id = idOf(name);
+    const body = open(this.master.encrypt, await this.store.get(name), adFor('index', id), `index ${id}`);
+    return decodeIndex(zstdDecompressSync(body), id);
+  }
+
+  async loadIndex(): Promise<void> {
+    if (this.indexLoaded) return;
+    const names = await this.listIndexFiles();
+    await mapLimit(names, 8, async (name) => {
+      for (const p of await this.readIndexFile(name)) this.index.addPack(p.packId, p.entries);
+    });
+    this.indexLoaded = true;
+  }
+
+  /** Pack ids in the store, with sizes. */
+  async listPacks(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for await (const b of this.store.list('data/')) out.set(idOf(b.name), b.size);
+    return out;
+  }
+
+  /** Reads a pack's header from its tail. */
+  async readPackHeader(packId: string, size: number): Promise<PackEntry[]> {
+    const name = Names.pack(packId);
+    const guess = Math.min(size, 64 * 1024);
+    let tail = await this.store.getRange(name, size - guess, guess);
+    let r = parsePackTail(this.master.encrypt, packId, tail, size);
+    if (r.headerStart < 0) {
+      const need = -r.headerStart;
+      tail = await this.store.getRange(name, size - need, need);
+      r = parsePackTail(this.master.encrypt, packId, tail, size);
+    }
+    return r.entries;
+  }
+
+  /**
+   * Adds packs that exist but no index file lists — left by an interrupted run — to the index and
+   * writes an index file for them, so their data is reused instead of uploaded again. Returns the count.
+   */
+  async adoptUnindexedPacks(): Promise<number> {
+    await this.loadIndex();
+    const known = this.index.packs();
+    const orphans = [...(await this.listPacks())].filter(([id]) => !known.has(id));
+    if (orphans.length === 0) return 0;
+    const adopted: { packId: string; entries: PackEntry[] }[] = [];
+    await mapLimit(orphans, 8, async ([packId, size]) => {
+      try {
+        const entries = await this.readPackHeader(packId, size);
+        adopted.push({ packId, entries });
+      } catch (err) {
+        if (!isEnvsnapError(err, 'CORRUPT')) throw err; // a damaged orphan is left for prune
+      }
+    });
+    for (const p of adopted) this.index.addPack(p.packId, p.entries);
+    if (adopted.length > 0) await writeIndexFile(this.store, this.master.encrypt, adopted);
+    return adopted.length;
+  }
+
+  // ---- blobs ----
+
+  newSaver(opts?: { checkpointPacks?: number }): BlobSaver {
+    return new BlobSaver({
+      store: this.store,
+      master: this.master,
+      index: this.index,
+      pool: this.workers(),
+      packSize: this.config.packSize,
+      ...opts,
+    });
+  }
+
+  locate(type: BlobType, id: Uint8Array): BlobLocation {
+    const loc = this.index.get(id);
+    if (!loc || loc.type !== type) {
+      throw new EnvsnapError(
+        'CORRUPT',
+        `${type === 1 ? 'tree' : 'data'} blob ${Buffer.from(id).toString('hex')} is missing from the index: run "envsnap check"`,
+      );
+    }
+    return loc;
+  }
+
+  /** Loads, decrypts and verifies one blob (on a worker thread). */
+  async loadBlob(type: BlobType, id: Uint8Array): Promise<Buffer> {
+    const loc = this.locate(type, id);
+    const sealed = await this.store.getRange(Names.pack(loc.packId), loc.offset, loc.length);
+    return this.workers().open(type, loc.id, loc.flags, loc.rawLength, sealed);
+  }
+
+  // ---- sealed JSON objects (snapshots) ----
+
+  async putSealedJson(name: string, kind: string, id: string, value: unknown): Promise<void> {
+    await this.store.put(name, seal(this.master.encrypt, Buffer.from(JSON.stringify(value)), adFor(kind, id)));
+  }
+
+  async getSealedJson<T>(name: string, kind: string, id: string): Promise<T> {
+    const raw = await this.store.get(name);
+    return JSON.parse(open(this.master.encrypt, raw, adFor(kind, id), `${kind} ${id}`).toString('utf8')) as T;
+  }
+
+  // ---- keys ----
+
+  async listKeys(): Promise<KeyInfo[]> {
+    const out: KeyInfo[] = [];
+    for await (const b of this.store.list('keys/')) {
+      const id = idOf(b.name);
+      const f = parseKeyFile(await this.store.get(b.name), id);
+      out.push({ id, created: f.created, hostname: f.hostname, username: f.username, current: id === this.keyId });
+    }
+    return out.sort((a, b) => a.created.localeCompare(b.created));
+  }
+
+  async addKey(password: string, kdf: KdfParams = defaultKdfParams()): Promise<string> {
+    const keyId = randomBytes(32).toString('hex');
+    const file: KeyFile = await wrapMasterKey(this.master, password, kdf, keyId, new Date(this.clock.now()));
+    await this.store.put(Names.key(keyId), Buffer.from(JSON.stringify(file, null, 1)));
+    return keyId;
+  }
+
+  async removeKey(keyId: string): Promise<void> {
+    if (keyId === this.keyId) {
+      throw new EnvsnapError('INVALID_ARGUMENT', `key ${keyId.slice(0, 8)} is the one in use: open the repository with another key to remove it`);
+    }
+    if (!(await this.store.stat(Names.key(keyId)))) throw new EnvsnapError('NOT_FOUND', `no key ${keyId.slice(0, 8)}: see "envsnap key:list"`);
+    await this.store.delete(Names.key(keyId));
+  }
+
+  /** Replaces the current key with one for a new password: the new key is written before the old one goes. */
+  async changePassword(password: string, kdf: KdfParams = defaultKdfParams()): Promise<string> {
+    const newId = await this.addKey(password, kdf);
+    await this.store.delete(Names.key(this.keyId));
+    return newId;
+  }
+}
+
+async function first<T>(it: AsyncIterable<T>): Promise<T | undefined> {
+  for await (const x of it) return x;
+  return undefined;
+}

@@ -1,0 +1,102 @@
+/**
+ * Snapshot manifests: the record that makes a snapshot exist. Written last, after every pack and
+ * index it references, as one sealed object `snapshots/<id>`; a crash before that write leaves no
+ * snapshot, only reusable data.
+ */
+import { randomBytes } from 'node:crypto';
+import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
+import { resolveIdPrefix } from '../core/ids.ts';
+import { mapLimit } from '../core/async.ts';
+import { Names, idOf } from '../storage/blob-store.ts';
+import type { Repository } from '../repo/repository.ts';
+
+export interface SnapshotSummary {
+  files: number;
+  dirs: number;
+  /** Total size of the files in the snapshot. */
+  bytes: number;
+  newFiles: number;
+  changedFiles: number;
+  unchangedFiles: number;
+  /** Plaintext bytes this snapshot added to the repository (after dedup) and what they took stored. */
+  addedBytes: number;
+  storedBytes: number;
+  durationMs: number;
+}
+
+export interface SnapshotManifest {
+  version: 1;
+  time: string;
+  hostname: string;
+  username: string;
+  /** Absolute directory the paths are relative to; "in place" restores go here. */
+  root: string;
+  paths: string[];
+  tree: string;
+  parent?: string;
+  tags: string[];
+  env?: string;
+  excludes: string[];
+  partial: boolean;
+  warningCount: number;
+  /** The first warnings (paths that could not be read), for `snapshot:info`. */
+  warnings: string[];
+  summary: SnapshotSummary;
+  programVersion: string;
+}
+
+export interface Snapshot extends SnapshotManifest {
+  id: string;
+}
+
+export async function saveSnapshot(repo: Repository, manifest: SnapshotManifest): Promise<string> {
+  const id = randomBytes(32).toString('hex');
+  await repo.putSealedJson(Names.snapshot(id), 'snapshot', id, manifest);
+  return id;
+}
+
+export async function loadSnapshot(repo: Repository, id: string): Promise<Snapshot> {
+  try {
+    const m = await repo.getSealedJson<SnapshotManifest>(Names.snapshot(id), 'snapshot', id);
+    return { ...m, id };
+  } catch (err) {
+    if (isEnvsnapError(err, 'NOT_FOUND')) throw new EnvsnapError('NOT_FOUND', `no snapshot ${id.slice(0, 8)}: see "envsnap snapshot:list"`);
+    throw err;
+  }
+}
+
+export async function listSnapshotIds(repo: Repository): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of repo.store.list('snapshots/')) out.push(idOf(b.name));
+  return out;
+}
+
+/** Every snapshot, oldest first. */
+export async function listSnapshots(repo: Repository): Promise<Snapshot[]> {
+  const ids = await listSnapshotIds(repo);
+  const all = await mapLimit(ids, 16, async (id) => {
+    try {
+      return await loadSnapshot(repo, id);
+    } catch (err) {
+      if (isEnvsnapError(err, 'NOT_FOUND')) return undefined; // deleted meanwhile
+      throw err;
+    }
+  });
+  return all.filter((s): s is Snapshot => s !== undefined).sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+}
+
+/** Resolves "latest", a full id or a unique prefix. */
+export async function resolveSnapshot(repo: Repository, ref: string, filter?: (s: Snapshot) => boolean): Promise<Snapshot> {
+  if (ref === 'latest') {
+    const all = (await listSnapshots(repo)).filter(filter ?? (() => true));
+    const last = all.at(-1);
+    if (!last) throw new EnvsnapError('NOT_FOUND', 'the repository has no snapshots yet: create one with "envsnap snapshot:create"');
+    return last;
+  }
+  const id = resolveIdPrefix(ref, await listSnapshotIds(repo), 'snapshot');
+  return loadSnapshot(repo, id);
+}
+
+export async function deleteSnapshot(repo: Repository, id: string): Promise<void> {
+  await repo.store.delete(Names.snapshot(id));
+}

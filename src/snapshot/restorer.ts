@@ -1,0 +1,322 @@
+/**
+ * Restorer: a snapshot tree → a directory. Every name is checked before anything is written (no
+ * `..`, `/` or empty names; never through a symlink found in the target). Files are written under a
+ * temporary name, chunks fetched in parallel and written in order, each chunk verified against its id
+ * by the worker that decrypts it, then renamed into place, so a failed restore never leaves a
+ * half-written file under a real name. Directory metadata is set after their contents.
+ */
+import { lstat, mkdir, open, rename, unlink, symlink, link, utimes, lutimes, chmod, chown, lchown } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { EnvsnapError, errnoCode } from '../core/errors.ts';
+import { Semaphore } from '../core/async.ts';
+import { isAllZero } from '../core/bytes.ts';
+import type { Logger, Progress } from '../core/logger.ts';
+import type { Repository } from '../repo/repository.ts';
+import { BlobType } from '../repo/blob.ts';
+import { checkSafeName, decodeTree, encodeName, nodeNameBytes, nodeTargetBytes, type Tree, type TreeNode } from './tree.ts';
+import { selectionFromPaths, type Selection } from './archiver.ts';
+
+export type OverwriteMode = 'always' | 'if-changed' | 'never';
+
+export interface RestoreOptions {
+  target: string;
+  include?: string[];
+  overwrite: OverwriteMode;
+  logger: Logger;
+  progress: Progress;
+  files?: number;
+  chunksPerFile?: number;
+}
+
+export interface RestoreSummary {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+  skipped: number;
+  warnings: number;
+}
+
+const SLASH = Buffer.from('/');
+const asRoot = process.getuid?.() === 0;
+
+export class Restorer {
+  private readonly repo: Repository;
+  private readonly opts: RestoreOptions;
+  private readonly fileSlots: Semaphore;
+  /** First restored path of each hardlinked inode, set before its content is written so later links wait for it. */
+  private readonly hardlinks = new Map<string, Promise<Buffer | undefined>>();
+  private readonly summary: RestoreSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, skipped: 0, warnings: 0 };
+  private totalBytes = 0;
+  private totalFiles = 0;
+  private failure: unknown;
+
+  constructor(repo: Repository, opts: RestoreOptions) {
+    this.repo = repo;
+    this.opts = opts;
+    this.fileSlots = new Semaphore(opts.files ?? 8);
+  }
+
+  async run(rootTree: string): Promise<RestoreSummary> {
+    const sel = this.opts.include && this.opts.include.length > 0 ? selectionFromPaths(this.opts.include) : undefined;
+    await this.validate(rootTree, '', sel);
+    await mkdir(this.opts.target, { recursive: true });
+    await this.restoreDir(rootTree, Buffer.from(this.opts.target), '', sel);
+    this.opts.progress.done();
+    return this.summary;
+  }
+
+  private async loadTree(id: string): Promise<Tree> {
+    return decodeTree(await this.repo.loadBlob(BlobType.tree, Buffer.from(id, 'hex')), id);
+  }
+
+  /** First pass: refuse unsafe names and missing includes before writing anything; count totals. */
+  private async validate(treeId: string, rel: string, sel: Selection | undefined): Promise<void> {
+    const tree = await this.loadTree(treeId);
+    const seen = new Set<string>();
+    for (const node of tree.nodes) {
+      const name = nodeNameBytes(node);
+      checkSafeName(name, rel);
+      const key = name.toString('utf8');
+      const childSel = sel && !sel.all ? sel.children.get(key) : undefined;
+      if (sel && !sel.all && !childSel) continue;
+      seen.add(key);
+      const childRel = rel ? `${rel}/${node.name}` : node.name;
+      if (node.type === 'dir') {
+        if (!node.subtree) throw new EnvsnapError('CORRUPT', `directory ${childRel} has no tree: run "envsnap check"`);
+        await this.validate(node.subtree, childRel, childSel);
+      } else if (node.type === 'file') {
+        this.totalFiles++;
+        this.totalBytes += node.size ?? 0;
+      }
+    }
+    if (sel && !sel.all) {
+      for (const k of sel.children.keys()) {
+        if (!seen.has(k)) throw new EnvsnapError('NOT_FOUND', `${rel ? `${rel}/` : ''}${k} is not in the snapshot: see "envsnap snapshot:info" for its paths`);
+      }
+    }
+  }
+
+  private warn(msg: string): void {
+    this.summary.warnings++;
+    this.opts.logger.warn(msg);
+  }
+
+  private async restoreDir(treeId: string, abs: Buffer, rel: string, sel: Selection | undefined): Promise<void> {
+    const tree = await this.loadTree(treeId);
+    const pending: Promise<void>[] = [];
+    for (const node of tree.nodes) {
+      if (this.failure) break;
+      const name = nodeNameBytes(node);
+      const childSel = sel && !sel.all ? sel.children.get(name.toString('utf8')) : undefined;
+      if (sel && !sel.all && !childSel) continue;
+      const childAbs = Buffer.concat([abs, SLASH, name]);
+      const childRel = rel ? `${rel}/${encodeName(name).text}` : encodeName(name).text;
+      switch (node.type) {
+        case 'dir':
+          if (await this.ensureDir(childAbs, childRel)) {
+            await this.restoreDir(node.subtree!, childAbs, childRel, childSel);
+            await this.setMeta(childAbs, node, false);
+            this.summary.dirs++;
+          }
+          break;
+        case 'file':
+          await this.fileSlots.acquire();
+          pending.push(
+            this.restoreFile(node, childAbs, childRel)
+              .catch((err: unknown) => {
+                this.failure ??= err;
+              })
+              .finally(() => this.fileSlots.release()),
+          );
+          break;
+        case 'symlink':
+          await this.restoreSymlink(node, childAbs, childRel);
+          break;
+        default:
+          this.warn(`${childRel}: ${node.type} not restored (special files need mknod)`);
+      }
+    }
+    await Promise.all(pending);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Makes sure abs is a real directory (never a symlink to elsewhere); false to skip the subtree. */
+  private async ensureDir(abs: Buffer, rel: string): Promise<boolean> {
+    const st = await lstatOrUndefined(abs);
+    if (st?.isDirectory()) return true;
+    if (st) {
+      if (this.opts.overwrite !== 'always') {
+        this.warn(`${rel}: exists and is not a directory; skipped (use --overwrite always to replace it)`);
+        this.summary.skipped++;
+        return false;
+      }
+      await unlink(abs);
+    }
+    await mkdir(abs, { mode: 0o700 });
+    return true;
+  }
+
+  /** Whether an existing path may be replaced; counts skips. */
+  private async mayReplace(abs: Buffer, node: TreeNode, rel: string): Promise<boolean> {
+    const st = await lstatOrUndefined(abs);
+    if (!st) return true;
+    if (st.isDirectory()) {
+      this.warn(`${rel}: a directory is in the way; skipped`);
+      this.summary.skipped++;
+      return false;
+    }
+    if (this.opts.overwrite === 'never') {
+      this.summary.skipped++;
+      return false;
+    }
+    if (this.opts.overwrite === 'if-changed' && node.type === 'file' && st.isFile()) {
+      // Times are restored to the microsecond: compare at that precision.
+      const same = Number(st.size) === node.size && st.mtimeNs / 1000n === BigInt(node.mtimeNs) / 1000n;
+      if (same) {
+        this.summary.skipped++;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private async restoreFile(node: TreeNode, abs: Buffer, rel: string): Promise<void> {
+    // Hardlinks: the first path of an inode registers itself before any await, later ones link to it.
+    const linkKey = node.links > 1 ? `${node.devId}:${node.inode}` : undefined;
+    const firstLink = linkKey ? this.hardlinks.get(linkKey) : undefined;
+    let settle: (p: Buffer | undefined) => void = () => {};
+    if (linkKey && !firstLink) this.hardlinks.set(linkKey, new Promise((r) => (settle = r)));
+    if (!(await this.mayReplace(abs, node, rel))) {
+      settle(undefined);
+      this.opts.progress.update(this.progressState(rel, node.size ?? 0));
+      return;
+    }
+    const first = firstLink ? await firstLink : undefined;
+    if (first) {
+      await unlinkIfExists(abs);
+      await link(first, abs);
+      this.summary.files++;
+      return;
+    }
+    const tmp = Buffer.concat([abs.subarray(0, abs.lastIndexOf(0x2f) + 1), Buffer.from(`.envsnap-${randomBytes(8).toString('hex')}.tmp`)]);
+    const fh = await open(tmp, 'wx', 0o600);
+    let ok = false;
+    try {
+      const ids = node.content ?? [];
+      const window = this.opts.chunksPerFile ?? 4;
+      const fetches: Promise<Buffer>[] = [];
+      const fetch = (i: number) => this.repo.loadBlob(BlobType.data, Buffer.from(ids[i], 'hex'));
+      for (let i = 0; i < Math.min(window, ids.length); i++) fetches.push(fetch(i));
+      let pos = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const data = await fetches[i];
+        if (i + window < ids.length) fetches.push(fetch(i + window));
+        if (node.sparse) await writeSparse(fh, data, pos);
+        else await writeAll(fh, data, 0, data.length, pos);
+        pos += data.length;
+        this.summary.bytes += data.length;
+        fetches[i] = DONE;
+      }
+      if (node.sparse || pos !== (node.size ?? pos)) await fh.truncate(pos);
+      await fh.chmod(node.mode);
+      if (asRoot) await fh.chown(node.uid, node.gid);
+      await fh.close();
+      const t = nsToSeconds(node.mtimeNs);
+      await utimes(tmp, t, t);
+      await rename(tmp, abs);
+      ok = true;
+      settle(abs);
+      this.summary.files++;
+      this.opts.progress.update(this.progressState(rel, 0));
+    } finally {
+      if (!ok) {
+        settle(undefined);
+        await fh.close().catch(() => {});
+        await unlink(tmp).catch(() => {});
+      }
+    }
+  }
+
+  private async restoreSymlink(node: TreeNode, abs: Buffer, rel: string): Promise<void> {
+    if (!(await this.mayReplace(abs, node, rel))) return;
+    await unlinkIfExists(abs);
+    await symlink(nodeTargetBytes(node), abs);
+    await this.setMeta(abs, node, true);
+    this.summary.symlinks++;
+  }
+
+  private async setMeta(abs: Buffer, node: TreeNode, isLink: boolean): Promise<void> {
+    const t = nsToSeconds(node.mtimeNs);
+    if (isLink) {
+      if (asRoot) await lchown(abs, node.uid, node.gid);
+      await lutimes(abs, t, t);
+      return;
+    }
+    if (asRoot) await chown(abs, node.uid, node.gid);
+    await chmod(abs, node.mode);
+    await utimes(abs, t, t);
+  }
+
+  private progressState(rel: string, skippedBytes: number) {
+    return {
+      phase: 'restore',
+      files: this.summary.files + this.summary.skipped,
+      bytes: this.summary.bytes + skippedBytes,
+      totalFiles: this.totalFiles,
+      totalBytes: this.totalBytes,
+      currentPath: rel,
+    };
+  }
+}
+
+const DONE = Promise.resolve(Buffer.alloc(0));
+const HOLE_BLOCK = 64 * 1024;
+
+type Handle = import('node:fs/promises').FileHandle;
+
+async function writeAll(fh: Handle, data: Buffer, from: number, to: number, filePos: number): Promise<void> {
+  let off = from;
+  while (off < to) {
+    const { bytesWritten } = await fh.write(data, off, to - off, filePos + (off - from));
+    off += bytesWritten;
+  }
+}
+
+/** Writes a chunk of a sparse file, leaving all-zero blocks unwritten so they stay holes (the file is truncated to size after). */
+async function writeSparse(fh: Handle, data: Buffer, pos: number): Promise<void> {
+  let runStart = -1;
+  for (let off = 0; off < data.length; off += HOLE_BLOCK) {
+    const end = Math.min(off + HOLE_BLOCK, data.length);
+    const zero = isAllZero(data.subarray(off, end));
+    if (!zero && runStart < 0) runStart = off;
+    if (zero && runStart >= 0) {
+      await writeAll(fh, data, runStart, off, pos + runStart);
+      runStart = -1;
+    }
+  }
+  if (runStart >= 0) await writeAll(fh, data, runStart, data.length, pos + runStart);
+}
+
+function nsToSeconds(ns: string): number {
+  const n = BigInt(ns);
+  return Number(n / 1000n) / 1e6;
+}
+
+async function lstatOrUndefined(p: Buffer) {
+  try {
+    return await lstat(p, { bigint: true });
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function unlinkIfExists(p: Buffer): Promise<void> {
+  try {
+    await unlink(p);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+}
+

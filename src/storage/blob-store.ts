@@ -1,0 +1,55 @@
+/**
+ * BlobStore: where a repository keeps its objects. A flat namespace of names like `config`,
+ * `keys/<id>`, `data/<id>`, `index/<id>`, `snapshots/<id>`, `locks/<id>` mapped to immutable byte strings.
+ * Implementations: local/ (a directory), memory/ (tests), faulty/ (a fault-injecting decorator).
+ *
+ * Contract (checked by testing/blob-store-contract.ts against every implementation):
+ * - put is atomic: a reader sees either no object or all of it, never a prefix, even after a crash.
+ *   put of an existing name replaces it atomically (only `locks/` and `config`-like names rely on this).
+ *   When put resolves, the object is durable (fsync'd where the medium allows).
+ * - get/getRange of a missing name reject with EnvsnapError code NOT_FOUND.
+ * - delete is idempotent: deleting a missing name resolves.
+ * - list yields every name under a prefix ("data/" lists all packs), in no particular order; names
+ *   being written (not yet put) are never listed.
+ * - A full medium rejects with code NO_SPACE, other failures with code IO; nothing partial remains.
+ * - All methods may be called concurrently.
+ */
+
+export interface BlobInfo {
+  name: string;
+  size: number;
+}
+
+export interface BlobStore {
+  /** A short description for messages, e.g. the directory path. Never contains secrets. */
+  readonly location: string;
+  get(name: string): Promise<Buffer>;
+  /** Bytes [offset, offset+length) of an object; rejects with CORRUPT if the object is shorter. */
+  getRange(name: string, offset: number, length: number): Promise<Buffer>;
+  put(name: string, data: Uint8Array): Promise<void>;
+  delete(name: string): Promise<void>;
+  /** Every object whose name starts with `prefix` (a folder like "data/" or "" for all). */
+  list(prefix: string): AsyncIterable<BlobInfo>;
+  /** Size of an object, or undefined when it does not exist. */
+  stat(name: string): Promise<BlobInfo | undefined>;
+  /** Whether the store's location exists at all (used to tell "no repository" from "empty"). */
+  exists(): Promise<boolean>;
+  /** Prepares an empty location (creates the directory or bucket). */
+  create(): Promise<void>;
+}
+
+/** Object names of the repository layout; see docs/FORMAT.md. */
+export const Names = {
+  marker: 'envsnap',
+  config: 'config',
+  key: (id: string) => `keys/${id}`,
+  pack: (id: string) => `data/${id}`,
+  index: (id: string) => `index/${id}`,
+  snapshot: (id: string) => `snapshots/${id}`,
+  lock: (id: string) => `locks/${id}`,
+} as const;
+
+/** Last path segment of a name: the object id. */
+export function idOf(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1);
+}
