@@ -3,10 +3,10 @@
  * product media, compressible logs and a large SQL dump — and the "5 % change" applied to it in place.
  * A stamp file next to the data directory lets a later run reuse an unchanged data set.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Rng, randomBytes } from './random.ts';
-import { LOG_KINDS, insertStatement, logText, sqlDump } from './text.ts';
+import { LOG_KINDS, insertStatement, logText, sqlDump, type LogKind } from './text.ts';
 import { treeStats } from './tree.ts';
 
 const GENERATOR_VERSION = 1;
@@ -93,7 +93,7 @@ function logFiles(spec: DatasetSpec): PlannedFile[] {
   return planned;
 }
 
-function logKind(index: number) {
+function logKind(index: number): LogKind {
   return LOG_KINDS[index % LOG_KINDS.length];
 }
 

@@ -3,7 +3,7 @@
  * keyed chunk hashes); each key file wraps it under a password-derived key, so several passwords can
  * open one repository and a password can change without re-encrypting data.
  */
-import { randomBytes, createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { seal, open, adFor } from './aead.ts';
 import { deriveKey, type KdfParams } from './kdf.ts';
@@ -67,10 +67,6 @@ export function parseKeyFile(bytes: Buffer, keyId: string): KeyFile {
   }
 }
 
-/** Keyed content id of plaintext bytes. */
-export function contentId(idKey: Uint8Array, data: Uint8Array): Buffer {
-  return createHmac('sha256', idKey).update(data).digest();
-}
 
 function safeUsername(): string {
   try {

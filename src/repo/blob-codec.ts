@@ -6,9 +6,8 @@
  */
 import { zstdCompressSync, zstdDecompressSync, constants } from 'node:zlib';
 import { seal, open } from '../crypto/aead.ts';
-import { contentId } from '../crypto/keys.ts';
 import { EnvsnapError } from '../core/errors.ts';
-import { BlobFlags, blobAd, type BlobType } from './blob.ts';
+import { BlobFlags, blobAd, blobId, type BlobIdKeys, type BlobType } from './blob.ts';
 
 const SAMPLE = 16 * 1024;
 const ZSTD_LEVEL = 3;
@@ -35,7 +34,7 @@ export function sealBlob(encKey: Uint8Array, type: BlobType, id: Uint8Array, dat
 }
 
 export function openBlob(
-  keys: { encrypt: Uint8Array; id: Uint8Array },
+  keys: { encrypt: Uint8Array; ids: BlobIdKeys },
   type: BlobType,
   id: Uint8Array,
   flags: number,
@@ -45,7 +44,7 @@ export function openBlob(
   const hex = Buffer.from(id).toString('hex');
   const body = open(keys.encrypt, sealed, blobAd(type, id), `blob ${hex}`);
   const plain = flags & BlobFlags.zstd ? zstdDecompressSync(body, { maxOutputLength: rawLength + 1 }) : body;
-  if (plain.length !== rawLength || !contentId(keys.id, plain).equals(Buffer.from(id))) {
+  if (plain.length !== rawLength || !blobId(keys.ids, type, plain).equals(Buffer.from(id))) {
     throw new EnvsnapError('CORRUPT', `blob ${hex} does not match its id: run "envsnap check --read-data"`);
   }
   return plain;

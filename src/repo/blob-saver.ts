@@ -6,12 +6,11 @@
  * next one. Bytes in flight are bounded by `maxInFlight`.
  */
 import { randomBytes } from 'node:crypto';
-import { contentId } from '../crypto/keys.ts';
 import { seal, adFor } from '../crypto/aead.ts';
 import { zstdCompressSync } from 'node:zlib';
 import { Names, type BlobStore } from '../storage/blob-store.ts';
 import type { MasterKey } from '../crypto/keys.ts';
-import type { BlobType } from './blob.ts';
+import { blobId, deriveBlobIdKeys, type BlobIdKeys, type BlobType } from './blob.ts';
 import { idKey, encodeIndex, type MasterIndex, type IndexPack } from './index.ts';
 import { PackWriter } from './pack-writer.ts';
 import type { PackEntry } from './pack.ts';
@@ -36,8 +35,9 @@ export class BlobSaver {
   private failure: unknown;
   private readonly store: BlobStore;
   private readonly master: MasterKey;
+  private readonly idKeys: BlobIdKeys;
   private readonly index: MasterIndex;
-  private readonly pool: WorkerPool;
+  private readonly pool: () => WorkerPool;
   private readonly maxInFlight: number;
   private readonly checkpointPacks: number;
 
@@ -45,30 +45,32 @@ export class BlobSaver {
     store: BlobStore;
     master: MasterKey;
     index: MasterIndex;
-    pool: WorkerPool;
+    /** Started on first use: a run that stores nothing new never starts the workers. */
+    pool: () => WorkerPool;
     packSize: number;
     maxInFlight?: number;
     checkpointPacks?: number;
   }) {
     this.store = opts.store;
     this.master = opts.master;
+    this.idKeys = deriveBlobIdKeys(opts.master.id);
     this.index = opts.index;
     this.pool = opts.pool;
-    this.maxInFlight = opts.maxInFlight ?? 48 * 1024 * 1024;
+    this.maxInFlight = opts.maxInFlight ?? 16 * 1024 * 1024;
     this.checkpointPacks = opts.checkpointPacks ?? 8;
     this.writer = new PackWriter(opts.store, opts.master.encrypt, opts.packSize, (packId, entries, size) => this.packWritten(packId, entries, size));
   }
 
   /** The id a blob would get. */
-  idOf(data: Uint8Array): Buffer {
-    return contentId(this.master.id, data);
+  idOf(type: BlobType, data: Uint8Array): Buffer {
+    return blobId(this.idKeys, type, data);
   }
 
   /**
    * Stores a blob unless it is known; resolves once it is accepted (not yet durable — see finish).
    * `data` may be transferred to a worker: the caller must not use it afterwards.
    */
-  async save(type: BlobType, data: Uint8Array, id: Buffer = this.idOf(data)): Promise<{ id: Buffer; isNew: boolean }> {
+  async save(type: BlobType, data: Uint8Array, id: Buffer = this.idOf(type, data)): Promise<{ id: Buffer; isNew: boolean }> {
     if (this.failure) throw this.failure;
     const key = idKey(id);
     if (this.index.hasKey(key) || this.inflight.has(key)) return { id, isNew: false };
@@ -81,7 +83,7 @@ export class BlobSaver {
     this.bytesInFlight += size;
     this.stats.newBlobs++;
     this.stats.newBytes += size;
-    const job = this.pool
+    const job = this.pool()
       .seal(type, id, data)
       .then(({ data: sealed, flags }) => {
         this.stats.storedBytes += sealed.length;

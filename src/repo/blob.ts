@@ -3,6 +3,8 @@
  * listing. A blob's id is the keyed hash of its plaintext, so equal content is stored once.
  */
 
+import { createHmac } from 'node:crypto';
+
 export const BlobType = { data: 0, tree: 1 } as const;
 export type BlobType = (typeof BlobType)[keyof typeof BlobType];
 
@@ -21,6 +23,28 @@ export interface BlobLocation {
   length: number;
   /** Plaintext length. */
   rawLength: number;
+}
+
+/**
+ * Per-type keys for blob ids, derived from the master id key. Separate keys keep a data blob and a
+ * tree blob with the same bytes apart (a file whose content is a tree's JSON must not be mistaken
+ * for that tree), without any prefix trick a crafted file could imitate.
+ */
+export interface BlobIdKeys {
+  data: Buffer;
+  tree: Buffer;
+}
+
+export function deriveBlobIdKeys(idKey: Uint8Array): BlobIdKeys {
+  return {
+    data: createHmac('sha256', idKey).update('envsnap/blob-id/data').digest(),
+    tree: createHmac('sha256', idKey).update('envsnap/blob-id/tree').digest(),
+  };
+}
+
+/** The id of a blob: HMAC-SHA256 of its plaintext under its type's key. */
+export function blobId(keys: BlobIdKeys, type: BlobType, data: Uint8Array): Buffer {
+  return createHmac('sha256', type === BlobType.tree ? keys.tree : keys.data).update(data).digest();
 }
 
 /** Associated data of a sealed blob: its type byte and id, so a blob cannot be swapped for another. */

@@ -86,11 +86,12 @@ export class MasterIndex {
     for (const [key, s] of this.slots) yield this.location(s, Buffer.from(key, 'latin1'));
   }
 
-  /** Pack ids referenced by the index. */
+  /**
+   * Pack ids added to the index — including packs whose blobs are all duplicates of blobs first seen
+   * elsewhere, which hold no slot but are indexed all the same (else they would be adopted again and again).
+   */
   packs(): Set<string> {
-    const used = new Set<number>();
-    for (const s of this.slots.values()) used.add(this.pack[s]);
-    return new Set([...used].map((n) => this.packIds[n]));
+    return new Set(this.packIds);
   }
 
   private grow(): void {

@@ -19,7 +19,10 @@ import { MasterIndex, decodeIndex } from './index.ts';
 import { BlobSaver, writeIndexFile } from './blob-saver.ts';
 import { WorkerPool } from './worker-pool.ts';
 import { parsePackTail, type PackEntry } from './pack.ts';
-import type { BlobType } from './blob.ts';
+import { openBlob } from './blob-codec.ts';
+
+const INLINE_OPEN_BYTES = 16 * 1024;
+import { deriveBlobIdKeys, type BlobIdKeys, type BlobType } from './blob.ts';
 import type { BlobLocation } from './blob.ts';
 
 export interface KeyInfo {
@@ -38,6 +41,8 @@ export class Repository {
   readonly index = new MasterIndex();
   readonly chunker: Chunker;
   readonly clock: Clock;
+  /** What openBlob needs: the encryption key and the per-type id keys. */
+  readonly blobKeys: { encrypt: Buffer; ids: BlobIdKeys };
   private pool: WorkerPool | undefined;
   private indexLoaded = false;
 
@@ -47,6 +52,7 @@ export class Repository {
     this.config = config;
     this.keyId = keyId;
     this.clock = clock;
+    this.blobKeys = { encrypt: master.encrypt, ids: deriveBlobIdKeys(master.id) };
     this.chunker = new Chunker(config.chunker, Buffer.from(config.chunker.seed, 'hex'));
   }
 
@@ -183,7 +189,7 @@ export class Repository {
       store: this.store,
       master: this.master,
       index: this.index,
-      pool: this.workers(),
+      pool: () => this.workers(),
       packSize: this.config.packSize,
       ...opts,
     });
@@ -202,8 +208,15 @@ export class Repository {
 
   /** Loads, decrypts and verifies one blob (on a worker thread). */
   async loadBlob(type: BlobType, id: Uint8Array): Promise<Buffer> {
-    const loc = this.locate(type, id);
+    return this.readBlob(this.locate(type, id));
+  }
+
+  /** Reads, decrypts and verifies the blob at a known location (from this or another index). */
+  async readBlob(loc: BlobLocation): Promise<Buffer> {
+    const type = loc.type;
     const sealed = await this.store.getRange(Names.pack(loc.packId), loc.offset, loc.length);
+    // Small blobs (most trees) are cheaper to open here than to send to a worker and back.
+    if (loc.rawLength <= INLINE_OPEN_BYTES) return openBlob(this.blobKeys, type, loc.id, loc.flags, loc.rawLength, sealed);
     return this.workers().open(type, loc.id, loc.flags, loc.rawLength, sealed);
   }
 

@@ -20,13 +20,26 @@ export interface BlobInfo {
   size: number;
 }
 
+/** An object's bytes, whole or as parts written back to back. */
+export type BlobData = Uint8Array | readonly Uint8Array[];
+
+export function blobDataLength(data: BlobData): number {
+  return data instanceof Uint8Array ? data.byteLength : data.reduce((n, p) => n + p.byteLength, 0);
+}
+
+/** One buffer holding the bytes (the buffer itself when whole). */
+export function blobDataBytes(data: BlobData): Uint8Array {
+  return data instanceof Uint8Array ? data : Buffer.concat(data);
+}
+
 export interface BlobStore {
   /** A short description for messages, e.g. the directory path. Never contains secrets. */
   readonly location: string;
   get(name: string): Promise<Buffer>;
   /** Bytes [offset, offset+length) of an object; rejects with CORRUPT if the object is shorter. */
   getRange(name: string, offset: number, length: number): Promise<Buffer>;
-  put(name: string, data: Uint8Array): Promise<void>;
+  /** `data` may be given in parts (written back to back, no concatenation needed); callers must not change it until put resolves. */
+  put(name: string, data: BlobData): Promise<void>;
   delete(name: string): Promise<void>;
   /** Every object whose name starts with `prefix` (a folder like "data/" or "" for all). */
   list(prefix: string): AsyncIterable<BlobInfo>;

@@ -82,6 +82,15 @@ export function describeBlobStore(name: string, make: () => Promise<BlobStoreFix
       it('round-trips a 1-byte object', () => roundTrip(Uint8Array.of(0xa5)));
       it('round-trips 5 MiB of random bytes', () => roundTrip(randomBytes(5 * 1024 * 1024)));
 
+      it('stores parts back to back, including empty parts and views', async () => {
+        const a = randomBytes(3 * 1024 * 1024);
+        const b = randomBytes(100);
+        const parts = [a, new Uint8Array(0), b.subarray(10, 60), Uint8Array.of(7)];
+        const name = Names.pack(idStartingWith(''));
+        await store.put(name, parts);
+        assert.ok((await store.get(name)).equals(Buffer.concat(parts)));
+      });
+
       it('stores only the bytes of a Uint8Array view, not its whole underlying buffer', async () => {
         const whole = randomBytes(100);
         const view = new Uint8Array(whole.buffer, whole.byteOffset + 10, 20);

@@ -8,7 +8,7 @@
  * Each kind of fault holds at most one rule; arming it again replaces the rule, reset() disarms all.
  */
 import { EnvsnapError } from '../../core/errors.ts';
-import type { BlobInfo, BlobStore } from '../blob-store.ts';
+import type { BlobInfo, BlobStore, BlobData } from '../blob-store.ts';
 
 export interface FailPutOptions {
   /** Fail only the nth matching put (1-based, counted from when this rule was set); omitted: every matching put. */
@@ -124,7 +124,7 @@ export class FaultyStore implements BlobStore {
     return this.maybeFlip(name, await this.inner.getRange(name, offset, length));
   }
 
-  async put(name: string, data: Uint8Array): Promise<void> {
+  async put(name: string, data: BlobData): Promise<void> {
     this.puts++;
     this.putNames.push(name);
     const rule = this.putFails(name);

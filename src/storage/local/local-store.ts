@@ -11,7 +11,7 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/pr
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EnvsnapError, errnoCode } from '../../core/errors.ts';
-import type { BlobInfo, BlobStore } from '../blob-store.ts';
+import type { BlobInfo, BlobStore, BlobData } from '../blob-store.ts';
 
 /** Prefix of files being written; never an object name. */
 export const TEMP_PREFIX = '.tmp-';
@@ -187,7 +187,7 @@ export class LocalStore implements BlobStore {
     );
   }
 
-  async put(name: string, data: Uint8Array): Promise<void> {
+  async put(name: string, data: BlobData): Promise<void> {
     const path = this.pathOf(name);
     const folder = dirname(path);
     const tmp = join(folder, TEMP_PREFIX + randomBytes(8).toString('hex'));
@@ -202,11 +202,7 @@ export class LocalStore implements BlobStore {
         await this.makeFolder(folder);
         fh = await open(tmp, 'wx', FILE_MODE);
       }
-      let written = 0;
-      while (written < data.byteLength) {
-        const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
-        written += bytesWritten;
-      }
+      await writeParts(fh, data instanceof Uint8Array ? [data] : data);
       await fh.sync();
       const opened = fh;
       fh = undefined;
@@ -375,5 +371,19 @@ export class LocalStore implements BlobStore {
       for (const c of counts) removed += c;
     }
     return removed;
+  }
+}
+
+/** Writes parts back to back with writev, resuming after short writes. */
+async function writeParts(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let rest = parts.filter((p) => p.byteLength > 0);
+  while (rest.length > 0) {
+    // writev takes at most IOV_MAX (1024) buffers at once.
+    const batch = rest.slice(0, 1024);
+    let { bytesWritten } = await fh.writev(batch);
+    let i = 0;
+    while (i < batch.length && bytesWritten >= batch[i].byteLength) bytesWritten -= batch[i++].byteLength;
+    const left = i < batch.length ? [batch[i].subarray(bytesWritten), ...batch.slice(i + 1)] : [];
+    rest = [...left, ...rest.slice(batch.length)];
   }
 }

@@ -5,7 +5,7 @@
  * by the first put, mirroring a directory that put creates on demand.
  */
 import { EnvsnapError } from '../../core/errors.ts';
-import type { BlobInfo, BlobStore } from '../blob-store.ts';
+import type { BlobInfo, BlobStore, BlobData } from '../blob-store.ts';
 
 export class MemoryStore implements BlobStore {
   readonly location = 'memory';
@@ -36,10 +36,10 @@ export class MemoryStore implements BlobStore {
     return Buffer.from(buf.subarray(offset, offset + length));
   }
 
-  async put(name: string, data: Uint8Array): Promise<void> {
+  async put(name: string, data: BlobData): Promise<void> {
     if (name.length === 0) throw new EnvsnapError('INVALID_ARGUMENT', 'an object name must not be empty');
     // Buffer.from of a view copies exactly the view's bytes, not its whole underlying ArrayBuffer.
-    this.objects.set(name, Buffer.from(data));
+    this.objects.set(name, data instanceof Uint8Array ? Buffer.from(data) : Buffer.concat(data));
     this.created = true;
   }
 

@@ -1,0 +1,30 @@
+/**
+ * Repository maintenance use cases: check (under a shared lock, so snapshots may run meanwhile; it
+ * changes nothing) and prune (which takes the exclusive lock itself). Thin wrappers that pass the
+ * context's logger, progress and clock to the engine.
+ */
+import { withLock } from '../repo/lock.ts';
+import type { Repository } from '../repo/repository.ts';
+import { checkRepository, type CheckResult } from '../snapshot/check.ts';
+import { pruneRepository, type PruneStats } from '../maintenance/prune.ts';
+import type { AppContext } from './context.ts';
+
+export interface CheckInput {
+  /** false: structure only; a percentage: read and verify that share of the packs (100 = all). */
+  readData: false | { subsetPercent: number };
+}
+
+export interface PruneInput {
+  dryRun?: boolean;
+  maxUnusedPercent?: number;
+}
+
+export async function check(ctx: AppContext, repo: Repository, opts: CheckInput): Promise<CheckResult> {
+  return withLock(repo, { exclusive: false, operation: 'check', logger: ctx.logger }, () =>
+    checkRepository(repo, { readData: opts.readData, logger: ctx.logger, progress: ctx.progress }),
+  );
+}
+
+export async function prune(ctx: AppContext, repo: Repository, opts: PruneInput = {}): Promise<PruneStats> {
+  return pruneRepository(repo, { ...opts, logger: ctx.logger, progress: ctx.progress, clock: ctx.clock });
+}

@@ -1,0 +1,44 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../core/clock.ts';
+import { MemoryLogger, noProgress } from '../core/logger.ts';
+import { Repository } from '../repo/repository.ts';
+import { LocalStore } from '../storage/local/local-store.ts';
+import { createSnapshot } from './create-snapshot.ts';
+import { restoreSnapshot } from './restore-snapshot.ts';
+import { encodeTree } from '../snapshot/tree.ts';
+
+describe('snapshot round trip through the use cases', () => {
+  let dir: string;
+  let repo: Repository;
+  const ctx = { clock: systemClock, logger: new MemoryLogger(), progress: noProgress };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'envsnap-rt-'));
+    repo = await Repository.init(new LocalStore(join(dir, 'repo')), 'pw', { clock: systemClock });
+  });
+  after(async () => {
+    await repo.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a file whose bytes equal a tree blob apart from that tree', async () => {
+    const src = join(dir, 'src');
+    await mkdir(join(src, 'empty'), { recursive: true });
+    // The exact JSON of an empty directory's tree, as a file: same bytes, different blob type.
+    await writeFile(join(src, 'looks-like-a-tree.json'), encodeTree({ nodes: [] }));
+    const { snapshot } = await createSnapshot(ctx, repo, { root: src });
+    const target = join(dir, 'out');
+    await restoreSnapshot(ctx, repo, { snapshot: snapshot.id, target });
+    assert.deepEqual(await readFile(join(target, 'looks-like-a-tree.json')), encodeTree({ nodes: [] }));
+  });
+
+  it('rejects a missing source path before writing anything', async () => {
+    const before = (await repo.store.stat('config'))!;
+    await assert.rejects(createSnapshot(ctx, repo, { root: dir, paths: ['does-not-exist'] }), /source path does-not-exist does not exist/);
+    assert.deepEqual(await repo.store.stat('config'), before);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * envsnap command line (loaded by main.ts): parses arguments, runs one command, maps errors to exit codes once.
+ * Commands live in commands/<noun>-<verb>.ts and only parse and render; the work is in app/.
+ */
+import { Command, CommanderError } from 'commander';
+import { isEnvsnapError } from '../core/errors.ts';
+import { PROGRAM_VERSION } from '../app/version.ts';
+import { releaseHeldLocks } from '../repo/lock.ts';
+import { ExitCode, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
+import { register as init } from './commands/init.ts';
+import { register as snapshotCreate } from './commands/snapshot-create.ts';
+import { register as snapshotList } from './commands/snapshot-list.ts';
+import { register as snapshotInfo } from './commands/snapshot-info.ts';
+import { register as snapshotRestore } from './commands/snapshot-restore.ts';
+import { register as snapshotDelete } from './commands/snapshot-delete.ts';
+import { register as keys } from './commands/keys.ts';
+import { register as unlock } from './commands/unlock.ts';
+import { register as check } from './commands/check.ts';
+import { register as prune } from './commands/prune.ts';
+import { register as snapshotDiff } from './commands/snapshot-diff.ts';
+
+const program = new Command('envsnap')
+  .description('environment snapshots: files (and soon databases and Redis), deduplicated, compressed and encrypted')
+  .version(PROGRAM_VERSION)
+  .option('-r, --repo <path>', 'repository location (default: $ENVSNAP_REPO)')
+  .option('--password-file <file>', 'read the repository password from a file (default: $ENVSNAP_PASSWORD, else a prompt)')
+  .option('--json', 'print machine-readable JSON on stdout')
+  .option('-q, --quiet', 'print only errors and warnings')
+  .option('-v, --verbose', 'print debug details')
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment: ENVSNAP_REPO, ENVSNAP_PASSWORD, ENVSNAP_NEW_PASSWORD (key:add, key:passwd).`)
+  .exitOverride();
+
+for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotDiff, check, prune, keys, unlock]) register(program);
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupted) process.exit(ExitCode.interrupted);
+    interrupted = true;
+    process.stderr.write(`\ninterrupted: releasing locks; data written so far is reused by the next run\n`);
+    releaseHeldLocks().finally(() => process.exit(ExitCode.interrupted));
+  });
+}
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = ExitCode.ok;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : ExitCode.error;
+  } else if (isEnvsnapError(err)) {
+    process.stderr.write(`${err.code === 'PARTIAL' ? 'warning' : 'error'}: ${err.message}\n`);
+    process.exitCode = exitCodeFor(err.code);
+  } else {
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'ENOSPC') {
+      process.stderr.write(`error: no space left on device${e.path ? ` (${e.path})` : ''}: free some space and run again; the repository is unchanged\n`);
+    } else {
+      process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
+      if (process.env.ENVSNAP_DEBUG) process.stderr.write(`${e?.stack}\n`);
+    }
+    process.exitCode = ExitCode.error;
+  }
+}
