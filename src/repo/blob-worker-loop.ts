@@ -1,40 +1,86 @@
 /**
- * Worker loop for the CPU-heavy half of the hot path: compress + encrypt on the way in,
- * decrypt + decompress + verify on the way out. Buffers cross threads by transfer, not copy.
+ * Worker loop for the CPU-heavy half of the hot path: compress + encrypt on the way in; decrypt +
+ * decompress + verify on the way out, either returning the plaintext or writing it straight into the
+ * restored file (`write`), reading the sealed bytes from the pack file itself when it is local — then
+ * no data crosses threads at all. Buffers that do cross are transferred, not copied.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { sealBlob, openBlob } from './blob-codec.ts';
 import { deriveBlobIdKeys } from './blob.ts';
-import { EnvsnapError } from '../core/errors.ts';
+import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import { BufferReleaser } from '../core/memory.ts';
+import { writeAt } from '../core/fd-write.ts';
+import type { SealedSource, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
 
 const releaser = new BufferReleaser();
-import type { WorkerRequest, WorkerResponse } from './worker-protocol.ts';
-
 const keys = { encrypt: Buffer.from(workerData.encrypt as Uint8Array), ids: deriveBlobIdKeys(workerData.id as Uint8Array) };
 const port = parentPort!;
+
+/** Pack files this worker has open, least recently used first. Reads are synchronous: one at a time. */
+const packFds = new Map<string, number>();
+const MAX_PACK_FDS = 32;
+let scratch = Buffer.allocUnsafeSlow(1024 * 1024);
+
+function readSealed(src: SealedSource): Uint8Array {
+  if ('data' in src) return src.data;
+  let fd = packFds.get(src.path);
+  if (fd === undefined) {
+    try {
+      fd = openSync(src.path, 'r');
+    } catch (err) {
+      throw new EnvsnapError(errnoCode(err) === 'ENOENT' ? 'CORRUPT' : 'IO', `pack ${src.path} cannot be read (${errnoCode(err)}): run "envsnap check"`);
+    }
+    if (packFds.size >= MAX_PACK_FDS) {
+      const [oldPath, oldFd] = packFds.entries().next().value as [string, number];
+      packFds.delete(oldPath);
+      closeSync(oldFd);
+    }
+  } else {
+    packFds.delete(src.path);
+  }
+  packFds.set(src.path, fd);
+  // One scratch buffer, reused: the sealed bytes live only until they are opened, and fresh
+  // allocations per chunk cost page faults.
+  if (scratch.length < src.length) scratch = Buffer.allocUnsafeSlow(Math.max(src.length, scratch.length * 2));
+  const buf = scratch.subarray(0, src.length);
+  let got = 0;
+  while (got < src.length) {
+    const n = readSync(fd, buf, got, src.length - got, src.offset + got);
+    if (n === 0) throw new EnvsnapError('CORRUPT', `pack ${src.path} is shorter than the index says: run "envsnap check"`);
+    got += n;
+  }
+  return buf;
+}
 
 port.on('message', (req: WorkerRequest) => {
   let res: WorkerResponse;
   const transfer: ArrayBuffer[] = [];
+  let passed = 0;
   try {
-    let data: Uint8Array;
-    let flags = 0;
     if (req.op === 'seal') {
       const r = sealBlob(keys.encrypt, req.type, req.id, req.data);
-      data = owned(r.sealed);
-      flags = r.flags;
+      const data = owned(r.sealed);
+      res = { rid: req.rid, ok: true, data, flags: r.flags };
+      transfer.push(data.buffer as ArrayBuffer);
+      passed = req.data.byteLength * 2;
+    } else if (req.op === 'open') {
+      const data = owned(openBlob(keys, req.type, req.id, req.flags, req.rawLength, req.data));
+      res = { rid: req.rid, ok: true, data, flags: req.flags };
+      transfer.push(data.buffer as ArrayBuffer);
+      passed = req.data.byteLength * 2;
     } else {
-      data = owned(openBlob(keys, req.type, req.id, req.flags, req.rawLength, req.data));
-      flags = req.flags;
+      const sealed = readSealed(req.source);
+      const plain = openBlob(keys, req.type, req.id, req.flags, req.rawLength, sealed);
+      writeAt(req.fd, plain, req.position, req.sparse);
+      res = { rid: req.rid, ok: true, flags: req.flags };
+      passed = sealed.byteLength + plain.byteLength;
     }
-    res = { rid: req.rid, ok: true, data, flags };
-    transfer.push(data.buffer as ArrayBuffer);
   } catch (err) {
-    const code = err instanceof EnvsnapError ? err.code : 'IO';
+    const code = err instanceof EnvsnapError ? err.code : errnoCode(err) === 'ENOSPC' ? 'NO_SPACE' : 'IO';
     res = { rid: req.rid, ok: false, code, message: err instanceof Error ? err.message : String(err) };
   }
   port.postMessage(res, transfer);
-  releaser.passed(req.data.byteLength * 2);
+  releaser.passed(passed);
 });

@@ -22,7 +22,7 @@ import { parsePackTail, type PackEntry } from './pack.ts';
 import { openBlob } from './blob-codec.ts';
 
 const INLINE_OPEN_BYTES = 16 * 1024;
-import { deriveBlobIdKeys, type BlobIdKeys, type BlobType } from './blob.ts';
+import { BlobType, deriveBlobIdKeys, type BlobIdKeys } from './blob.ts';
 import type { BlobLocation } from './blob.ts';
 
 export interface KeyInfo {
@@ -218,6 +218,20 @@ export class Repository {
     // Small blobs (most trees) are cheaper to open here than to send to a worker and back.
     if (loc.rawLength <= INLINE_OPEN_BYTES) return openBlob(this.blobKeys, type, loc.id, loc.flags, loc.rawLength, sealed);
     return this.workers().open(type, loc.id, loc.flags, loc.rawLength, sealed);
+  }
+
+  /**
+   * Writes one verified data blob into an open file at `position`. Decryption, the hash check and
+   * the write all happen on a worker; with a local store the worker also reads the pack itself.
+   */
+  async writeBlobTo(id: Uint8Array, fd: number, position: number, sparse: boolean): Promise<number> {
+    const loc = this.locate(BlobType.data, id);
+    const name = Names.pack(loc.packId);
+    const source = this.store.localPath
+      ? { path: this.store.localPath(name), offset: loc.offset, length: loc.length }
+      : { data: await this.store.getRange(name, loc.offset, loc.length) };
+    await this.workers().writeTo(BlobType.data, loc.id, loc.flags, loc.rawLength, source, fd, position, sparse);
+    return loc.rawLength;
   }
 
   // ---- sealed JSON objects (snapshots) ----

@@ -9,7 +9,9 @@ import { EnvsnapError } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import type { MasterKey } from '../crypto/keys.ts';
 import type { BlobType } from './blob.ts';
-import type { WorkerRequest, WorkerResponse } from './worker-protocol.ts';
+import type { SealedSource, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
+
+const EMPTY = Buffer.alloc(0);
 
 interface Pending {
   resolve: (r: { data: Buffer; flags: number }) => void;
@@ -39,7 +41,7 @@ export class WorkerPool {
         const p = this.pending.get(res.rid);
         if (!p) return;
         this.pending.delete(res.rid);
-        if (res.ok) p.resolve({ data: Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength), flags: res.flags });
+        if (res.ok) p.resolve({ data: res.data ? Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength) : EMPTY, flags: res.flags });
         else p.reject(new EnvsnapError(res.code, res.message));
       });
       worker.on('error', (err) => this.failAll(err));
@@ -58,6 +60,14 @@ export class WorkerPool {
     return this.send({ op: 'open', rid: 0, type, id, flags, rawLength, data: sealed }).then((r) => r.data);
   }
 
+  /**
+   * Decrypts, decompresses and verifies a blob and writes it into an open file at `position`
+   * (all-zero blocks skipped when `sparse`). The worker reads local packs itself.
+   */
+  writeTo(type: BlobType, id: Buffer, flags: number, rawLength: number, source: SealedSource, fd: number, position: number, sparse: boolean): Promise<void> {
+    return this.send({ op: 'write', rid: 0, type, id, flags, rawLength, source, fd, position, sparse }).then(() => undefined);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -73,8 +83,18 @@ export class WorkerPool {
     for (const s of this.slots) if (s.busy < slot.busy) slot = s;
     if (slot.busy++ === 0) slot.worker.ref();
     // Structured clone of a view copies its whole backing buffer: hand over an owned buffer instead.
-    req.data = owned(req.data);
-    const transfer = [req.data.buffer as ArrayBuffer];
+    // Ids are often views into Buffer's shared 8 KiB pool; cloning such a view would copy the pool.
+    req.id = new Uint8Array(req.id);
+    const transfer: ArrayBuffer[] = [];
+    if (req.op === 'write') {
+      if ('data' in req.source) {
+        req.source = { data: owned(req.source.data) };
+        transfer.push(req.source.data.buffer as ArrayBuffer);
+      }
+    } else {
+      req.data = owned(req.data);
+      transfer.push(req.data.buffer as ArrayBuffer);
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(rid, { resolve, reject });
       slot.worker.postMessage(req, transfer);

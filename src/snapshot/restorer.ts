@@ -5,11 +5,11 @@
  * by the worker that decrypts it, then renamed into place, so a failed restore never leaves a
  * half-written file under a real name. Directory metadata is set after their contents.
  */
-import { lstat, mkdir, open, rename, unlink, symlink, link, utimes, lutimes, chmod, chown, lchown } from 'node:fs/promises';
+import { mkdir, unlink, symlink, link, utimes, lutimes, chmod, chown, lchown } from 'node:fs/promises';
+import { lstatSync, closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
-import { Semaphore } from '../core/async.ts';
-import { isAllZero } from '../core/bytes.ts';
+import { Semaphore, mapLimit } from '../core/async.ts';
 import type { Logger, Progress } from '../core/logger.ts';
 import type { Repository } from '../repo/repository.ts';
 import { BlobType } from '../repo/blob.ts';
@@ -39,6 +39,9 @@ export interface RestoreSummary {
 
 const SLASH = Buffer.from('/');
 const asRoot = process.getuid?.() === 0;
+/** Temporary names: unique per process and file, no randomness needed. */
+const TMP_TAG = `${process.pid}-${randomBytes(4).toString("hex")}`;
+let tmpCounter = 0;
 
 export class Restorer {
   private readonly repo: Repository;
@@ -199,41 +202,44 @@ export class Restorer {
       this.summary.files++;
       return;
     }
-    const tmp = Buffer.concat([abs.subarray(0, abs.lastIndexOf(0x2f) + 1), Buffer.from(`.envsnap-${randomBytes(8).toString('hex')}.tmp`)]);
-    const fh = await open(tmp, 'wx', 0o600);
+    const tmp = Buffer.concat([abs.subarray(0, abs.lastIndexOf(0x2f) + 1), Buffer.from(`.envsnap-${TMP_TAG}-${++tmpCounter}.tmp`)]);
+    // File-system calls here are synchronous: against the page cache they cost microseconds, while
+    // each promise-based call costs a thread-pool round trip; the waiting is on chunk fetches.
+    const fd = openSync(tmp, 'wx', 0o600);
     let ok = false;
     try {
-      const ids = node.content ?? [];
-      const window = this.opts.chunksPerFile ?? 4;
-      const fetches: Promise<Buffer>[] = [];
-      const fetch = (i: number) => this.repo.loadBlob(BlobType.data, Buffer.from(ids[i], 'hex'));
-      for (let i = 0; i < Math.min(window, ids.length); i++) fetches.push(fetch(i));
+      // Every chunk's offset is known up front from the index (plaintext lengths), so the workers
+      // write chunks at their offsets, a window of them at a time, in whatever order they finish.
+      const ids = (node.content ?? []).map((hex) => Buffer.from(hex, 'hex'));
+      const offsets: number[] = new Array(ids.length);
       let pos = 0;
       for (let i = 0; i < ids.length; i++) {
-        const data = await fetches[i];
-        if (i + window < ids.length) fetches.push(fetch(i + window));
-        if (node.sparse) await writeSparse(fh, data, pos);
-        else await writeAll(fh, data, 0, data.length, pos);
-        pos += data.length;
-        this.summary.bytes += data.length;
-        fetches[i] = DONE;
+        offsets[i] = pos;
+        pos += this.repo.locate(BlobType.data, ids[i]).rawLength;
       }
-      if (node.sparse || pos !== (node.size ?? pos)) await fh.truncate(pos);
-      await fh.chmod(node.mode);
-      if (asRoot) await fh.chown(node.uid, node.gid);
-      await fh.close();
+      await mapLimit(ids, this.opts.chunksPerFile ?? 4, async (id, i) => {
+        this.summary.bytes += await this.repo.writeBlobTo(id, fd, offsets[i], node.sparse === true);
+      });
+      if (node.sparse || pos !== (node.size ?? pos)) ftruncateSync(fd, pos);
+      fchmodSync(fd, node.mode);
+      if (asRoot) fchownSync(fd, node.uid, node.gid);
       const t = nsToSeconds(node.mtimeNs);
-      await utimes(tmp, t, t);
-      await rename(tmp, abs);
+      futimesSync(fd, t, t);
+      closeSync(fd);
       ok = true;
+      renameSync(tmp, abs);
       settle(abs);
       this.summary.files++;
       this.opts.progress.update(this.progressState(rel, 0));
     } finally {
       if (!ok) {
         settle(undefined);
-        await fh.close().catch(() => {});
-        await unlink(tmp).catch(() => {});
+        try {
+          closeSync(fd);
+        } catch {}
+        try {
+          unlinkSync(tmp);
+        } catch {}
       }
     }
   }
@@ -270,46 +276,13 @@ export class Restorer {
   }
 }
 
-const DONE = Promise.resolve(Buffer.alloc(0));
-const HOLE_BLOCK = 64 * 1024;
-
-type Handle = import('node:fs/promises').FileHandle;
-
-async function writeAll(fh: Handle, data: Buffer, from: number, to: number, filePos: number): Promise<void> {
-  let off = from;
-  while (off < to) {
-    const { bytesWritten } = await fh.write(data, off, to - off, filePos + (off - from));
-    off += bytesWritten;
-  }
-}
-
-/** Writes a chunk of a sparse file, leaving all-zero blocks unwritten so they stay holes (the file is truncated to size after). */
-async function writeSparse(fh: Handle, data: Buffer, pos: number): Promise<void> {
-  let runStart = -1;
-  for (let off = 0; off < data.length; off += HOLE_BLOCK) {
-    const end = Math.min(off + HOLE_BLOCK, data.length);
-    const zero = isAllZero(data.subarray(off, end));
-    if (!zero && runStart < 0) runStart = off;
-    if (zero && runStart >= 0) {
-      await writeAll(fh, data, runStart, off, pos + runStart);
-      runStart = -1;
-    }
-  }
-  if (runStart >= 0) await writeAll(fh, data, runStart, data.length, pos + runStart);
-}
-
 function nsToSeconds(ns: string): number {
   const n = BigInt(ns);
   return Number(n / 1000n) / 1e6;
 }
 
 async function lstatOrUndefined(p: Buffer) {
-  try {
-    return await lstat(p, { bigint: true });
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
+  return lstatSync(p, { bigint: true, throwIfNoEntry: false });
 }
 
 async function unlinkIfExists(p: Buffer): Promise<void> {

@@ -49,6 +49,11 @@ export interface BlobStore {
   exists(): Promise<boolean>;
   /** Prepares an empty location (creates the directory or bucket). */
   create(): Promise<void>;
+  /**
+   * The local file holding an object, for readers in other threads (restore workers read packs
+   * directly). Only stores backed by local files implement it; others leave it undefined.
+   */
+  localPath?(name: string): string;
 }
 
 /** Object names of the repository layout; see docs/FORMAT.md. */

@@ -11,6 +11,7 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/pr
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EnvsnapError, errnoCode } from '../../core/errors.ts';
+import { FdCache } from './fd-cache.ts';
 import type { BlobInfo, BlobStore, BlobData } from '../blob-store.ts';
 
 /** Prefix of files being written; never an object name. */
@@ -121,10 +122,15 @@ interface FoundFile {
 export class LocalStore implements BlobStore {
   readonly location: string;
   private readonly dir: string;
+  private readonly fds = new FdCache();
 
   constructor(dir: string) {
     this.dir = dir;
     this.location = dir;
+  }
+
+  localPath(name: string): string {
+    return this.pathOf(name);
   }
 
   /** The file of an object: `data/<id>` lives in the shard folder `data/<id[0..2]>/`. */
@@ -151,32 +157,19 @@ export class LocalStore implements BlobStore {
   async getRange(name: string, offset: number, length: number): Promise<Buffer> {
     checkRange(name, offset, length);
     const path = this.pathOf(name);
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'r');
-    } catch (err) {
-      if (isMissing(err)) throw this.notFound(name, err);
-      throw mapFsError(err, path);
-    }
     try {
       // A zero-length range still has to lie inside the object; a huge one is checked before allocating.
       if (length === 0 || length > LARGE_RANGE) {
-        const { size } = await fh.stat();
+        const { size } = await stat(path);
         if (size < offset + length) throw this.tooShort(name, size, offset, length);
       }
       const buf = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
+      const got = await this.fds.read(path, buf, length, offset);
       if (got < length) throw this.tooShort(name, offset + got, offset, length);
       return buf;
     } catch (err) {
+      if (isMissing(err)) throw this.notFound(name, err);
       throw mapFsError(err, path);
-    } finally {
-      await closeQuietly(fh);
     }
   }
 
@@ -207,6 +200,7 @@ export class LocalStore implements BlobStore {
       const opened = fh;
       fh = undefined;
       await opened.close();
+      this.fds.evict(path);
       await rename(tmp, path);
       renamed = true;
       await fsyncDir(folder);
@@ -230,6 +224,7 @@ export class LocalStore implements BlobStore {
 
   async delete(name: string): Promise<void> {
     const path = this.pathOf(name);
+    this.fds.evict(path);
     try {
       await unlink(path);
     } catch (err) {
