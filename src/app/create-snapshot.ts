@@ -74,8 +74,14 @@ export async function createSnapshot(ctx: AppContext, repo: Repository, input: C
       logger: ctx.logger,
       progress: ctx.progress,
     });
-    const result = await archiver.run();
-    await saver.finish();
+    let result;
+    try {
+      result = await archiver.run();
+      await saver.finish();
+    } catch (err) {
+      await saver.abort();
+      throw err;
+    }
     const manifest: SnapshotManifest = {
       version: 1,
       time: new Date(ctx.clock.now()).toISOString(),

@@ -10,7 +10,7 @@ import { seal, adFor } from '../crypto/aead.ts';
 import { zstdCompressSync } from 'node:zlib';
 import { Names, type BlobStore } from '../storage/blob-store.ts';
 import type { MasterKey } from '../crypto/keys.ts';
-import { blobId, deriveBlobIdKeys, type BlobIdKeys, type BlobType } from './blob.ts';
+import { BlobType, blobId, deriveBlobIdKeys, type BlobIdKeys } from './blob.ts';
 import { idKey, encodeIndex, type MasterIndex, type IndexPack } from './index.ts';
 import { PackWriter } from './pack-writer.ts';
 import type { PackEntry } from './pack.ts';
@@ -72,42 +72,102 @@ export class BlobSaver {
    */
   async save(type: BlobType, data: Uint8Array, id: Buffer = this.idOf(type, data)): Promise<{ id: Buffer; isNew: boolean }> {
     if (this.failure) throw this.failure;
-    const key = idKey(id);
-    if (this.index.hasKey(key) || this.inflight.has(key)) return { id, isNew: false };
-    this.inflight.add(key);
+    if (!this.claim(id, data.byteLength)) return { id, isNew: false };
     const size = data.byteLength;
-    while (this.bytesInFlight > 0 && this.bytesInFlight + size > this.maxInFlight) {
+    await this.reserve(size);
+    this.track(
+      this.pool()
+        .seal(type, id, data)
+        .then(({ data: sealed, flags }) => this.deliver(type, id, flags, size, sealed)),
+      size,
+    );
+    return { id, isNew: true };
+  }
+
+  /**
+   * Reads a file on a worker (chunked, hashed there) and stores its new chunks. Resolves with the
+   * chunk ids in order once every new chunk is accepted; rejects with FileReadError when the file
+   * cannot be read (chunks already stored stay, unreferenced, until prune).
+   */
+  async saveFile(path: Buffer, expected: { size: number; mtimeNs: string }): Promise<{ ids: Buffer[]; total: number; changed: boolean }> {
+    if (this.failure) throw this.failure;
+    const ids: Buffer[] = [];
+    const r = await this.pool().chunkFile(path, expected, {
+      chunk: (seq, id, length) => {
+        ids[seq] = id;
+        if (!this.claim(id, length)) return false;
+        if (this.hasRoom(length)) {
+          this.bytesInFlight += length;
+          return true;
+        }
+        return this.reserve(length).then(() => true);
+      },
+      sealed: (_seq, id, flags, rawLength, sealed) => {
+        this.track(this.deliver(BlobType.data, id, flags, rawLength, sealed), rawLength);
+      },
+    });
+    if (this.failure) throw this.failure;
+    return { ids, total: r.total, changed: r.changed };
+  }
+
+  /** Marks a blob as being stored, unless the index or another save already has it. */
+  private claim(id: Buffer, size: number): boolean {
+    const key = idKey(id);
+    if (this.index.hasKey(key) || this.inflight.has(key)) return false;
+    this.inflight.add(key);
+    this.stats.newBlobs++;
+    this.stats.newBytes += size;
+    return true;
+  }
+
+  private hasRoom(size: number): boolean {
+    return this.bytesInFlight === 0 || this.bytesInFlight + size <= this.maxInFlight;
+  }
+
+  private async reserve(size: number): Promise<void> {
+    while (!this.hasRoom(size)) {
       await new Promise<void>((r) => this.waiters.push(r));
       if (this.failure) throw this.failure;
     }
     this.bytesInFlight += size;
-    this.stats.newBlobs++;
-    this.stats.newBytes += size;
-    const job = this.pool()
-      .seal(type, id, data)
-      .then(({ data: sealed, flags }) => {
-        this.stats.storedBytes += sealed.length;
-        return this.writer.add(type, id, flags, size, sealed);
-      })
+  }
+
+  private deliver(type: BlobType, id: Buffer, flags: number, rawLength: number, sealed: Buffer): Promise<void> {
+    this.stats.storedBytes += sealed.length;
+    return this.writer.add(type, id, flags, rawLength, sealed);
+  }
+
+  /** Follows a blob until the pack writer has it; releases its reserved bytes then. */
+  private track(job: Promise<void>, size: number): void {
+    const tracked: Promise<void> = job
       .catch((err: unknown) => {
         this.failure ??= err;
       })
       .finally(() => {
         this.bytesInFlight -= size;
-        this.waiters.shift()?.();
+        const w = this.waiters.splice(0);
+        for (const f of w) f();
+        this.jobs.delete(tracked);
       });
-    const tracked = job.finally(() => this.jobs.delete(tracked));
     this.jobs.add(tracked);
-    return { id, isNew: true };
   }
 
   /** Waits for every blob, uploads the last pack and writes the remaining index: all saved data is durable and indexed. */
   async finish(): Promise<void> {
     while (this.jobs.size > 0) await Promise.race(this.jobs);
-    if (this.failure) throw this.failure;
+    if (this.failure) {
+      await this.writer.abort();
+      throw this.failure;
+    }
     await this.writer.flush();
     await this.writeIndex();
     if (this.failure) throw this.failure;
+  }
+
+  /** After a failure elsewhere: waits for blobs under way and drops the unfinished pack. */
+  async abort(): Promise<void> {
+    while (this.jobs.size > 0) await Promise.race(this.jobs);
+    await this.writer.abort().catch(() => {});
   }
 
   private async packWritten(packId: string, entries: PackEntry[], size: number): Promise<void> {

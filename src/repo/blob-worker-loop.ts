@@ -7,16 +7,56 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { sealBlob, openBlob } from './blob-codec.ts';
-import { deriveBlobIdKeys } from './blob.ts';
+import { BlobType, blobId, deriveBlobIdKeys } from './blob.ts';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import { BufferReleaser } from '../core/memory.ts';
 import { writeAt } from '../core/fd-write.ts';
-import type { SealedSource, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
+import type { FileEvent, SealedSource, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
+import { Chunker, type ChunkerParams } from './chunker.ts';
+import { chunkFile, HeldChunks } from './file-chunker.ts';
 
 const releaser = new BufferReleaser();
 const keys = { encrypt: Buffer.from(workerData.encrypt as Uint8Array), ids: deriveBlobIdKeys(workerData.id as Uint8Array) };
 const port = parentPort!;
+const chunker = new Chunker(workerData.chunker as ChunkerParams, Buffer.from(workerData.chunkerSeed as string, 'hex'));
+/** Chunks reported to the main thread and not yet answered. */
+const held = new HeldChunks(16 * 1024 * 1024);
+
+function fileEvent(e: FileEvent, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(e, transfer);
+}
+
+function failure(rid: number, err: unknown): WorkerResponse {
+  const errno = errnoCode(err);
+  const code = err instanceof EnvsnapError ? err.code : errno === 'ENOSPC' ? 'NO_SPACE' : 'IO';
+  return { rid, ok: false, code, message: err instanceof Error ? err.message : String(err), ...(errno ? { errno } : {}) };
+}
+
+function readFileOp(req: Extract<WorkerRequest, { op: 'file' }>): void {
+  const path = Buffer.from(req.path.buffer, req.path.byteOffset, req.path.byteLength);
+  chunkFile(path, { size: req.size, mtimeNs: req.mtimeNs }, req.rid, chunker, keys.ids, held, {
+    chunk: (seq, id, length) => fileEvent({ rid: req.rid, event: 'chunk', seq, id: new Uint8Array(id), length }),
+    done: (chunks, total, changed) => fileEvent({ rid: req.rid, event: 'done', chunks, total, changed }),
+  }).catch((err: unknown) => port.postMessage(failure(req.rid, err)));
+}
+
+function decideOp(req: Extract<WorkerRequest, { op: 'decide' }>): void {
+  const data = held.take(req.rid, req.seq);
+  if (!data || !req.store) {
+    if (data) releaser.passed(data.byteLength);
+    return;
+  }
+  try {
+    const id = blobId(keys.ids, BlobType.data, data);
+    const r = sealBlob(keys.encrypt, BlobType.data, id, data);
+    const sealed = owned(r.sealed);
+    fileEvent({ rid: req.rid, event: 'sealed', seq: req.seq, id: new Uint8Array(id), flags: r.flags, rawLength: data.byteLength, sealed }, [sealed.buffer as ArrayBuffer]);
+  } catch (err) {
+    port.postMessage(failure(req.rid, err));
+  }
+  releaser.passed(data.byteLength * 2);
+}
 
 /** Pack files this worker has open, least recently used first. Reads are synchronous: one at a time. */
 const packFds = new Map<string, number>();
@@ -55,6 +95,8 @@ function readSealed(src: SealedSource): Uint8Array {
 }
 
 port.on('message', (req: WorkerRequest) => {
+  if (req.op === 'file') return readFileOp(req);
+  if (req.op === 'decide') return decideOp(req);
   let res: WorkerResponse;
   const transfer: ArrayBuffer[] = [];
   let passed = 0;
@@ -78,8 +120,7 @@ port.on('message', (req: WorkerRequest) => {
       passed = sealed.byteLength + plain.byteLength;
     }
   } catch (err) {
-    const code = err instanceof EnvsnapError ? err.code : errnoCode(err) === 'ENOSPC' ? 'NO_SPACE' : 'IO';
-    res = { rid: req.rid, ok: false, code, message: err instanceof Error ? err.message : String(err) };
+    res = failure(req.rid, err);
   }
   port.postMessage(res, transfer);
   releaser.passed(passed);

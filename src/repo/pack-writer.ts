@@ -1,20 +1,33 @@
 /**
- * PackWriter: appends sealed blobs to the current pack and uploads it when it reaches the target
- * size. At most `maxUploads` packs upload at once; cutting another waits for a slot, which is the
- * back-pressure that bounds memory. A pack becomes visible only by its atomic put.
+ * PackWriter: appends sealed blobs to the current pack and stores it when it reaches the target
+ * size. With a store that can stream (BlobStore.openWriter), blobs go to the pack's temp file in
+ * ~1 MiB batches as they come, so a pack is never held in memory; otherwise the pack's parts are
+ * kept and written with one put. Either way a pack becomes visible only when complete (commit or
+ * put). At most `maxUploads` packs are being finished (fsync, rename / upload) at once; cutting
+ * another waits for a slot, which is the back-pressure that bounds memory.
  */
 import { randomBytes } from 'node:crypto';
-import { Names, type BlobStore } from '../storage/blob-store.ts';
+import { Names, type BlobStore, type BlobWriter } from '../storage/blob-store.ts';
 import type { BlobType } from './blob.ts';
 import { packTrailer, type PackEntry } from './pack.ts';
 import { BufferReleaser } from '../core/memory.ts';
 
 export type PackWritten = (packId: string, entries: PackEntry[], size: number) => void | Promise<void>;
 
+const BATCH_BYTES = 1024 * 1024;
+
+interface OpenPack {
+  id: string;
+  entries: PackEntry[];
+  size: number;
+  /** Parts not yet written (all of them when the store cannot stream). */
+  parts: Buffer[];
+  partsBytes: number;
+  writer?: BlobWriter;
+}
+
 export class PackWriter {
-  private parts: Buffer[] = [];
-  private entries: PackEntry[] = [];
-  private size = 0;
+  private current: OpenPack | undefined;
   private readonly uploads = new Set<Promise<void>>();
   private failure: unknown;
   private tail: Promise<void> = Promise.resolve();
@@ -35,7 +48,7 @@ export class PackWriter {
 
   /**
    * Appends a sealed blob. Calls are serialized: an add that cuts a pack waits for an upload slot,
-   * and every add queued behind it waits too — that is how upload speed pushes back on producers.
+   * and every add queued behind it waits too — that is how storage speed pushes back on producers.
    */
   add(type: BlobType, id: Buffer, flags: number, rawLength: number, sealed: Buffer): Promise<void> {
     const next = this.tail.then(() => this.append(type, id, flags, rawLength, sealed));
@@ -43,41 +56,80 @@ export class PackWriter {
     return next;
   }
 
-  private async append(type: BlobType, id: Buffer, flags: number, rawLength: number, sealed: Buffer): Promise<void> {
-    if (this.failure) throw this.failure;
-    this.entries.push({ type, flags, id, offset: this.size, length: sealed.length, rawLength });
-    this.parts.push(sealed);
-    this.size += sealed.length;
-    if (this.size >= this.packSize) await this.cut();
-  }
-
-  /** Uploads the current partial pack and waits for every upload. */
+  /** Stores the current partial pack and waits for every pack being finished. */
   async flush(): Promise<void> {
     await this.tail;
-    if (this.entries.length > 0) await this.cut();
+    if (this.current) await this.cut();
     while (this.uploads.size > 0) await Promise.race(this.uploads);
     if (this.failure) throw this.failure;
   }
 
-  private async cut(): Promise<void> {
-    while (this.uploads.size >= this.maxUploads) await Promise.race(this.uploads);
+  /** Drops the pack being written (after a failure elsewhere): nothing of it becomes visible. */
+  async abort(): Promise<void> {
+    await this.tail;
+    const p = this.current;
+    this.current = undefined;
+    await p?.writer?.abort();
+    while (this.uploads.size > 0) await Promise.race(this.uploads);
+  }
+
+  private async append(type: BlobType, id: Buffer, flags: number, rawLength: number, sealed: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
-    const packId = randomBytes(32).toString('hex');
-    const entries = this.entries;
-    this.parts.push(packTrailer(this.key, packId, entries));
-    const bytes = this.parts;
-    const size = this.size + bytes[bytes.length - 1].length;
-    this.parts = [];
-    this.entries = [];
-    this.size = 0;
-    const upload = (async () => {
-      await this.store.put(Names.pack(packId), bytes);
-      await this.onWritten(packId, entries, size);
-      this.releaser.passed(size);
-    })().catch((err: unknown) => {
+    let p = this.current;
+    if (!p) {
+      const packId = randomBytes(32).toString('hex');
+      p = { id: packId, entries: [], size: 0, parts: [], partsBytes: 0 };
+      if (this.store.openWriter) p.writer = await this.store.openWriter(Names.pack(packId));
+      this.current = p;
+    }
+    p.entries.push({ type, flags, id, offset: p.size, length: sealed.length, rawLength });
+    p.parts.push(sealed);
+    p.partsBytes += sealed.length;
+    p.size += sealed.length;
+    if (p.writer && p.partsBytes >= BATCH_BYTES) await this.writeParts(p);
+    if (p.size >= this.packSize) await this.cut();
+  }
+
+  private async writeParts(p: OpenPack): Promise<void> {
+    const parts = p.parts;
+    p.parts = [];
+    p.partsBytes = 0;
+    try {
+      await p.writer!.append(parts);
+    } catch (err) {
+      this.current = undefined;
       this.failure ??= err;
+      throw err;
+    }
+    this.releaser.passed(parts.reduce((n, b) => n + b.length, 0));
+  }
+
+  private async cut(): Promise<void> {
+    const p = this.current!;
+    this.current = undefined;
+    while (this.uploads.size >= this.maxUploads) await Promise.race(this.uploads);
+    if (this.failure) {
+      await p.writer?.abort();
+      throw this.failure;
+    }
+    const trailer = packTrailer(this.key, p.id, p.entries);
+    p.parts.push(trailer);
+    const size = p.size + trailer.length;
+    const finish = (async () => {
+      if (p.writer) {
+        await p.writer.append(p.parts);
+        await p.writer.commit();
+      } else {
+        await this.store.put(Names.pack(p.id), p.parts);
+      }
+      this.releaser.passed(p.partsBytes);
+      p.parts = [];
+      await this.onWritten(p.id, p.entries, size);
+    })().catch(async (err: unknown) => {
+      this.failure ??= err;
+      await p.writer?.abort();
     });
-    const tracked = upload.finally(() => this.uploads.delete(tracked));
+    const tracked = finish.finally(() => this.uploads.delete(tracked));
     this.uploads.add(tracked);
   }
 }

@@ -105,7 +105,7 @@ export class Repository {
   }
 
   workers(): WorkerPool {
-    this.pool ??= new WorkerPool(this.master);
+    this.pool ??= new WorkerPool(this.master, this.config.chunker);
     return this.pool;
   }
 
@@ -215,8 +215,9 @@ export class Repository {
   async readBlob(loc: BlobLocation): Promise<Buffer> {
     const type = loc.type;
     const sealed = await this.store.getRange(Names.pack(loc.packId), loc.offset, loc.length);
-    // Small blobs (most trees) are cheaper to open here than to send to a worker and back.
-    if (loc.rawLength <= INLINE_OPEN_BYTES) return openBlob(this.blobKeys, type, loc.id, loc.flags, loc.rawLength, sealed);
+    // Trees and small blobs are cheaper to open here than to send to a worker and back (and a run
+    // that only reads trees, like an unchanged re-snapshot, never starts the workers).
+    if (loc.type === BlobType.tree || loc.rawLength <= INLINE_OPEN_BYTES) return openBlob(this.blobKeys, type, loc.id, loc.flags, loc.rawLength, sealed);
     return this.workers().open(type, loc.id, loc.flags, loc.rawLength, sealed);
   }
 

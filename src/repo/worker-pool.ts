@@ -1,15 +1,18 @@
 /**
- * WorkerPool: a fixed set of blob workers (one per core) with requests spread to the least busy.
- * Callers bound what they keep in flight; the pool itself queues without limit.
+ * WorkerPool: a fixed set of blob workers (one per core). Request/response operations (seal, open,
+ * write) go to the least busy worker. A file read (`chunkFile`) is a conversation with one worker:
+ * it reports chunk ids, the caller decides per chunk whether to store it, the worker seals the ones
+ * to store and sends them back. Callers bound what they keep in flight; the pool queues without limit.
  * `close()` must be called (in finally) or the process will not exit.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { EnvsnapError } from '../core/errors.ts';
+import { EnvsnapError, type ErrorCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import type { MasterKey } from '../crypto/keys.ts';
 import type { BlobType } from './blob.ts';
-import type { SealedSource, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
+import type { ChunkerParams } from './chunker.ts';
+import { isFileEvent, type FileEvent, type SealedSource, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -23,27 +26,57 @@ interface Slot {
   busy: number;
 }
 
+/** A failure reading a file, with the errno when the file system gave one (to report, not abort). */
+export class FileReadError extends EnvsnapError {
+  readonly errno: string | undefined;
+  constructor(code: ErrorCode, message: string, errno: string | undefined) {
+    super(code, message);
+    this.errno = errno;
+  }
+}
+
+export interface ChunkHandlers {
+  /** A chunk's id: return (or resolve to) true to have it sealed and sent, false to drop it. */
+  chunk(seq: number, id: Buffer, length: number): boolean | Promise<boolean>;
+  /** A chunk to store, sealed. */
+  sealed(seq: number, id: Buffer, flags: number, rawLength: number, sealed: Buffer): void;
+}
+
+export interface ChunkedFile {
+  chunks: number;
+  total: number;
+  changed: boolean;
+}
+
+interface FileConversation {
+  slot: Slot;
+  handlers: ChunkHandlers;
+  /** Chunk events not answered yet, and chunks answered "store" whose sealed bytes have not arrived. */
+  undecided: number;
+  awaitingSealed: number;
+  done?: ChunkedFile;
+  /** A read failure; the conversation still ends only when every claimed chunk has arrived sealed. */
+  error?: Error;
+  resolve: (r: ChunkedFile) => void;
+  reject: (e: Error) => void;
+  failed: boolean;
+}
+
 export class WorkerPool {
   private readonly slots: Slot[];
   private readonly pending = new Map<number, Pending>();
+  private readonly files = new Map<number, FileConversation>();
   private nextRid = 1;
   private closed = false;
 
-  constructor(key: MasterKey, size = Math.max(1, Math.min(availableParallelism(), 8))) {
+  constructor(key: MasterKey, chunker: ChunkerParams & { seed: string }, size = Math.max(1, Math.min(availableParallelism(), 8))) {
     const url = new URL('./blob-worker.ts', import.meta.url);
     this.slots = [];
+    const { seed, ...params } = chunker;
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(url, { workerData: { encrypt: key.encrypt, id: key.id } });
+      const worker = new Worker(url, { workerData: { encrypt: key.encrypt, id: key.id, chunker: params, chunkerSeed: seed } });
       const slot: Slot = { worker, busy: 0 };
-      worker.on('message', (res: WorkerResponse) => {
-        // An idle worker must not keep the process alive; a busy one must (its caller awaits it).
-        if (--slot.busy === 0) worker.unref();
-        const p = this.pending.get(res.rid);
-        if (!p) return;
-        this.pending.delete(res.rid);
-        if (res.ok) p.resolve({ data: res.data ? Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength) : EMPTY, flags: res.flags });
-        else p.reject(new EnvsnapError(res.code, res.message));
-      });
+      worker.on('message', (msg: WorkerResponse | FileEvent) => this.onMessage(slot, msg));
       worker.on('error', (err) => this.failAll(err));
       worker.unref();
       this.slots.push(slot);
@@ -68,6 +101,22 @@ export class WorkerPool {
     return this.send({ op: 'write', rid: 0, type, id, flags, rawLength, source, fd, position, sparse }).then(() => undefined);
   }
 
+  /**
+   * Has a worker read, chunk and hash a file; see ChunkHandlers. Resolves when every chunk was
+   * reported and every chunk to store was delivered sealed; rejects with FileReadError when the file
+   * cannot be read.
+   */
+  chunkFile(path: Buffer, expected: { size: number; mtimeNs: string }, handlers: ChunkHandlers): Promise<ChunkedFile> {
+    if (this.closed) return Promise.reject(new EnvsnapError('INTERRUPTED', 'worker pool closed'));
+    const rid = this.nextRid++;
+    const slot = this.leastBusy();
+    if (slot.busy++ === 0) slot.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.files.set(rid, { slot, handlers, undecided: 0, awaitingSealed: 0, resolve, reject, failed: false });
+      slot.worker.postMessage({ op: 'file', rid, path: new Uint8Array(path), size: expected.size, mtimeNs: expected.mtimeNs } satisfies WorkerRequest);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -75,14 +124,91 @@ export class WorkerPool {
     this.failAll(new EnvsnapError('INTERRUPTED', 'worker pool closed'));
   }
 
-  private send(req: WorkerRequest): Promise<{ data: Buffer; flags: number }> {
+  private onMessage(slot: Slot, msg: WorkerResponse | FileEvent): void {
+    if (isFileEvent(msg)) return this.onFileEvent(msg);
+    const file = this.files.get(msg.rid);
+    if (file) {
+      // A read failure in the middle of a file conversation: chunks already claimed still arrive.
+      if (!msg.ok && !file.error) {
+        file.error = new FileReadError(msg.code, msg.message, msg.errno);
+        this.maybeFinish(msg.rid, file);
+      }
+      return;
+    }
+    // An idle worker must not keep the process alive; a busy one must (its caller awaits it).
+    if (--slot.busy === 0) slot.worker.unref();
+    const p = this.pending.get(msg.rid);
+    if (!p) return;
+    this.pending.delete(msg.rid);
+    if (msg.ok) p.resolve({ data: msg.data ? Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength) : EMPTY, flags: msg.flags });
+    else p.reject(new EnvsnapError(msg.code, msg.message));
+  }
+
+  private onFileEvent(e: FileEvent): void {
+    const file = this.files.get(e.rid);
+    if (!file || file.failed) return;
+    if (e.event === 'chunk') {
+      const id = Buffer.from(e.id.buffer, e.id.byteOffset, e.id.byteLength);
+      file.undecided++;
+      const answer = (store: boolean) => {
+        file.undecided--;
+        if (store) file.awaitingSealed++;
+        file.slot.worker.postMessage({ op: 'decide', rid: e.rid, seq: e.seq, store } satisfies WorkerRequest);
+      };
+      let decision: boolean | Promise<boolean>;
+      try {
+        decision = file.handlers.chunk(e.seq, id, e.length);
+      } catch (err) {
+        return this.endFile(e.rid, file, err as Error);
+      }
+      if (typeof decision === 'boolean') answer(decision);
+      else
+        decision.then(
+          (store) => {
+            answer(store);
+            this.maybeFinish(e.rid, file);
+          },
+          (err: unknown) => this.endFile(e.rid, file, err as Error),
+        );
+    } else if (e.event === 'sealed') {
+      file.awaitingSealed--;
+      try {
+        file.handlers.sealed(e.seq, Buffer.from(e.id.buffer, e.id.byteOffset, e.id.byteLength), e.flags, e.rawLength, Buffer.from(e.sealed.buffer, e.sealed.byteOffset, e.sealed.byteLength));
+      } catch (err) {
+        return this.endFile(e.rid, file, err as Error);
+      }
+      this.maybeFinish(e.rid, file);
+    } else {
+      file.done = { chunks: e.chunks, total: e.total, changed: e.changed };
+      this.maybeFinish(e.rid, file);
+    }
+  }
+
+  private maybeFinish(rid: number, file: FileConversation): void {
+    if ((file.done || file.error) && file.undecided === 0 && file.awaitingSealed === 0) this.endFile(rid, file, file.error);
+  }
+
+  private endFile(rid: number, file: FileConversation, err?: Error): void {
+    if (file.failed) return;
+    this.files.delete(rid);
+    file.failed = true;
+    if (--file.slot.busy === 0) file.slot.worker.unref();
+    if (err) file.reject(err);
+    else file.resolve(file.done!);
+  }
+
+  private leastBusy(): Slot {
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.busy < slot.busy) slot = s;
+    return slot;
+  }
+
+  private send(req: WorkerRequest & { id: Uint8Array }): Promise<{ data: Buffer; flags: number }> {
     if (this.closed) return Promise.reject(new EnvsnapError('INTERRUPTED', 'worker pool closed'));
     const rid = this.nextRid++;
     req.rid = rid;
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.busy < slot.busy) slot = s;
+    const slot = this.leastBusy();
     if (slot.busy++ === 0) slot.worker.ref();
-    // Structured clone of a view copies its whole backing buffer: hand over an owned buffer instead.
     // Ids are often views into Buffer's shared 8 KiB pool; cloning such a view would copy the pool.
     req.id = new Uint8Array(req.id);
     const transfer: ArrayBuffer[] = [];
@@ -91,7 +217,7 @@ export class WorkerPool {
         req.source = { data: owned(req.source.data) };
         transfer.push(req.source.data.buffer as ArrayBuffer);
       }
-    } else {
+    } else if (req.op === 'seal' || req.op === 'open') {
       req.data = owned(req.data);
       transfer.push(req.data.buffer as ArrayBuffer);
     }
@@ -104,6 +230,6 @@ export class WorkerPool {
   private failAll(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const [rid, f] of this.files) this.endFile(rid, f, err);
   }
 }
-

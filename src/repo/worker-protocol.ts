@@ -20,8 +20,23 @@ export type WorkerRequest =
       fd: number;
       position: number;
       sparse: boolean;
-    };
+    }
+  /** Read a file, cut it into chunks and report each chunk's id; the answer per chunk is a `decide`. */
+  | { op: 'file'; rid: number; path: Uint8Array; size: number; mtimeNs: string }
+  /** Whether chunk `seq` of file `rid` is new: seal and send it, or drop it. */
+  | { op: 'decide'; rid: number; seq: number; store: boolean };
 
 export type WorkerResponse =
   | { rid: number; ok: true; data?: Uint8Array; flags: number }
-  | { rid: number; ok: false; code: ErrorCode; message: string };
+  | { rid: number; ok: false; code: ErrorCode; message: string; errno?: string };
+
+/** Messages a worker sends while reading a file (op 'file'). */
+export type FileEvent =
+  | { rid: number; event: 'chunk'; seq: number; id: Uint8Array; length: number }
+  | { rid: number; event: 'sealed'; seq: number; id: Uint8Array; flags: number; rawLength: number; sealed: Uint8Array }
+  /** The file is read: `chunks` chunk events were sent; `changed` when it changed while being read. */
+  | { rid: number; event: 'done'; chunks: number; total: number; changed: boolean };
+
+export function isFileEvent(m: WorkerResponse | FileEvent): m is FileEvent {
+  return 'event' in m;
+}

@@ -1,24 +1,25 @@
 /**
  * Archiver: turns a directory tree into tree and data blobs (file tree → repository). Walks depth
- * first with raw (byte) names, reads files through a bounded number of concurrent readers, cuts them
- * with the repository's chunker, and hands chunks to the BlobSaver. A file whose size, mtime, ctime and
+ * first with raw (byte) names and hands files to the BlobSaver, which has worker threads read, cut
+ * and hash them (a bounded number of files at a time) while this thread decides what is new. A file whose size, mtime, ctime and
  * inode match the parent snapshot keeps its chunk list without being read. Unreadable paths become
  * warnings and mark the snapshot partial; files that change while read are reported.
  *
  * Metadata is read with synchronous lstat/readdir: for a cached local tree that is several times
  * faster than the thread-pool round trip per call, and an unchanged re-snapshot is nothing but that.
  *
- * Memory: one frame per directory level being walked, plus at most `readers` small files and
- * `largeReaders` read windows (2 × max chunk size each) — independent of the number of files.
+ * Memory: one frame per directory level being walked, plus what the workers hold (a read window of
+ * 2 × max chunk size and the chunks awaiting an answer, each bounded) — independent of the number of files.
  */
 import { readlink } from 'node:fs/promises';
-import { closeSync, fstatSync, lstatSync, openSync, read, readdirSync, readSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { errnoCode } from '../core/errors.ts';
 import { Semaphore } from '../core/async.ts';
 import type { Logger, Progress } from '../core/logger.ts';
 import type { Repository } from '../repo/repository.ts';
 import type { BlobSaver } from '../repo/blob-saver.ts';
+import { FileReadError } from '../repo/worker-pool.ts';
 import { BlobType } from '../repo/blob.ts';
 import { nodeFromStat, nodeType, unchangedSince } from '../sources/files/fs-meta.ts';
 import type { ExcludeMatcher } from '../sources/files/exclude.ts';
@@ -184,7 +185,7 @@ export class Archiver {
         await sem.acquire();
         const idx = i;
         pending.push(
-          this.readFile(childAbs, childRel, st, node, isLarge)
+          this.readFile(childAbs, childRel, st, node)
             .then((ok) => {
               if (ok) nodes[idx] = node;
             })
@@ -215,93 +216,28 @@ export class Archiver {
     });
   }
 
-  /** Reads and stores one file; false when it could not be read (reported). */
-  private async readFile(abs: Buffer, rel: string, before: BigIntStats, node: TreeNode, isLarge: boolean): Promise<boolean> {
-    let fd: number;
+  /** Reads and stores one file (on a worker); false when it could not be read (reported). */
+  private async readFile(abs: Buffer, rel: string, before: BigIntStats, node: TreeNode): Promise<boolean> {
     try {
-      fd = openSync(abs, 'r');
-    } catch (err) {
-      this.warn(rel, `cannot open (${errnoCode(err) ?? String(err)}); skipped`, true);
-      return false;
-    }
-    try {
-      const content: string[] = [];
-      const size = Number(before.size);
-      let total: number;
-      if (!isLarge) {
-        // Small file: read synchronously (page-cached reads cost less than a thread-pool round trip)
-        // into one exact-size buffer that becomes the single chunk and is handed to a worker uncopied.
-        const buf = new Uint8Array(size);
-        total = 0;
-        while (total < size) {
-          const n = readSync(fd, buf, total, size - total, total);
-          if (n === 0) break;
-          total += n;
-        }
-        if (total > 0) content.push((await this.saver.save(BlobType.data, total === size ? buf : buf.subarray(0, total))).id.toString('hex'));
-      } else {
-        total = await this.readChunked(fd, content, rel);
-      }
-      const after = fstatSync(fd, { bigint: true });
-      if (total !== size || after.size !== before.size || after.mtimeNs !== before.mtimeNs) {
+      const r = await this.saver.saveFile(abs, { size: Number(before.size), mtimeNs: before.mtimeNs.toString() });
+      if (r.changed) {
         this.warn(rel, 'changed while being read; saved as read', false);
-        node.size = total;
+        node.size = r.total;
       }
-      node.content = content;
-      this.advance(total, rel);
+      node.content = r.ids.map((id) => id.toString('hex'));
+      this.advance(r.total, rel);
       return true;
     } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'EIO' || code === 'EACCES' || code === 'EPERM') {
-        this.warn(rel, `read failed (${code}); skipped`, true);
+      if (err instanceof FileReadError && err.errno !== undefined && READ_WARNINGS.has(err.errno)) {
+        this.warn(rel, `cannot read (${err.errno}); skipped`, true);
         return false;
       }
       throw err;
-    } finally {
-      closeSync(fd);
     }
-  }
-
-  private async readChunked(fd: number, content: string[], rel: string): Promise<number> {
-    const { max } = this.repo.chunker.params;
-    const win = Buffer.allocUnsafe(max * 2);
-    let start = 0; // first unconsumed byte in win
-    let end = 0; // end of valid data in win
-    let pos = 0; // file position of win[end]
-    let eof = false;
-    let total = 0;
-    for (;;) {
-      if (!eof && end - start < max) {
-        if (start > 0) {
-          win.copy(win, 0, start, end);
-          end -= start;
-          start = 0;
-        }
-        while (!eof && end < win.length) {
-          const bytesRead = await readAsync(fd, win, end, win.length - end, pos);
-          if (bytesRead === 0) eof = true;
-          end += bytesRead;
-          pos += bytesRead;
-        }
-      }
-      if (start >= end) break;
-      const len = this.repo.chunker.cut(win, start, end);
-      // The chunk is copied into its own buffer: the window is reused, the copy goes to a worker.
-      const chunk = new Uint8Array(len);
-      chunk.set(win.subarray(start, start + len));
-      const id = this.saver.idOf(BlobType.data, chunk);
-      content.push((await this.saver.save(BlobType.data, chunk, id)).id.toString('hex'));
-      start += len;
-      total += len;
-      this.advance(0, rel);
-    }
-    return total;
   }
 }
+
+/** Read failures that skip the file with a warning (the snapshot is then partial) instead of failing it. */
+const READ_WARNINGS = new Set(['EACCES', 'EPERM', 'EIO', 'ENOENT', 'ELOOP', 'ENXIO', 'EISDIR']);
 
 const SLASH = Buffer.from('/');
-
-/** Large files are read off the main thread, in big slices, while the main thread chunks and hashes. */
-function readAsync(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
-}

@@ -32,6 +32,15 @@ export function blobDataBytes(data: BlobData): Uint8Array {
   return data instanceof Uint8Array ? data : Buffer.concat(data);
 }
 
+/** An object being streamed in (see BlobStore.openWriter). */
+export interface BlobWriter {
+  append(data: BlobData): Promise<void>;
+  /** Makes the object visible whole and durable, like put. */
+  commit(): Promise<void>;
+  /** Drops what was written; nothing becomes visible. Idempotent. */
+  abort(): Promise<void>;
+}
+
 export interface BlobStore {
   /** A short description for messages, e.g. the directory path. Never contains secrets. */
   readonly location: string;
@@ -54,6 +63,11 @@ export interface BlobStore {
    * directly). Only stores backed by local files implement it; others leave it undefined.
    */
   localPath?(name: string): string;
+  /**
+   * Streams an object in instead of holding it whole in memory: parts are written as they come and
+   * the object appears, atomically, only on commit. Optional; without it callers use put.
+   */
+  openWriter?(name: string): Promise<BlobWriter>;
 }
 
 /** Object names of the repository layout; see docs/FORMAT.md. */

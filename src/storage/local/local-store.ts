@@ -12,7 +12,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EnvsnapError, errnoCode } from '../../core/errors.ts';
 import { FdCache } from './fd-cache.ts';
-import type { BlobInfo, BlobStore, BlobData } from '../blob-store.ts';
+import type { BlobInfo, BlobStore, BlobData, BlobWriter } from '../blob-store.ts';
 
 /** Prefix of files being written; never an object name. */
 export const TEMP_PREFIX = '.tmp-';
@@ -181,11 +181,25 @@ export class LocalStore implements BlobStore {
   }
 
   async put(name: string, data: BlobData): Promise<void> {
+    const w = await this.openWriter(name);
+    try {
+      await w.append(data);
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+    await w.commit();
+  }
+
+  /**
+   * Streams an object into a temp file in its final folder; commit fsyncs it, renames it into place
+   * and fsyncs the folder (the same atomic, durable write as put), abort removes it.
+   */
+  async openWriter(name: string): Promise<BlobWriter> {
     const path = this.pathOf(name);
     const folder = dirname(path);
     const tmp = join(folder, TEMP_PREFIX + randomBytes(8).toString('hex'));
-    let fh: FileHandle | undefined;
-    let renamed = false;
+    let fh: FileHandle;
     try {
       // Open first and make folders only when missing: the common case (folder exists) costs no mkdir.
       try {
@@ -195,20 +209,51 @@ export class LocalStore implements BlobStore {
         await this.makeFolder(folder);
         fh = await open(tmp, 'wx', FILE_MODE);
       }
-      await writeParts(fh, data instanceof Uint8Array ? [data] : data);
-      await fh.sync();
-      const opened = fh;
-      fh = undefined;
-      await opened.close();
-      this.fds.evict(path);
-      await rename(tmp, path);
-      renamed = true;
-      await fsyncDir(folder);
     } catch (err) {
-      await closeQuietly(fh);
-      if (!renamed) await unlinkQuietly(tmp);
       throw mapFsError(err, path, folder);
     }
+    let open_ = true;
+    const fail = async (err: unknown): Promise<never> => {
+      if (open_) {
+        open_ = false;
+        await closeQuietly(fh);
+        await unlinkQuietly(tmp);
+      }
+      throw mapFsError(err, path, folder);
+    };
+    return {
+      append: async (data: BlobData) => {
+        try {
+          await writeParts(fh, data instanceof Uint8Array ? [data] : data);
+        } catch (err) {
+          await fail(err);
+        }
+      },
+      commit: async () => {
+        let renamed = false;
+        try {
+          await fh.sync();
+          open_ = false;
+          await fh.close();
+          this.fds.evict(path);
+          await rename(tmp, path);
+          renamed = true;
+          await fsyncDir(folder);
+        } catch (err) {
+          if (!renamed) {
+            await closeQuietly(fh);
+            await unlinkQuietly(tmp);
+          }
+          throw mapFsError(err, path, folder);
+        }
+      },
+      abort: async () => {
+        if (!open_) return;
+        open_ = false;
+        await closeQuietly(fh);
+        await unlinkQuietly(tmp);
+      },
+    };
   }
 
   /** mkdir -p, then fsync the folders that gained an entry so the new folders survive a crash too. */
