@@ -56,7 +56,7 @@ export class BlobSaver {
     this.idKeys = deriveBlobIdKeys(opts.master.id);
     this.index = opts.index;
     this.pool = opts.pool;
-    this.maxInFlight = opts.maxInFlight ?? 16 * 1024 * 1024;
+    this.maxInFlight = opts.maxInFlight ?? 8 * 1024 * 1024;
     this.checkpointPacks = opts.checkpointPacks ?? 8;
     this.writer = new PackWriter(opts.store, opts.master.encrypt, opts.packSize, (packId, entries, size) => this.packWritten(packId, entries, size));
   }

@@ -21,7 +21,7 @@ const keys = { encrypt: Buffer.from(workerData.encrypt as Uint8Array), ids: deri
 const port = parentPort!;
 const chunker = new Chunker(workerData.chunker as ChunkerParams, Buffer.from(workerData.chunkerSeed as string, 'hex'));
 /** Chunks reported to the main thread and not yet answered. */
-const held = new HeldChunks(16 * 1024 * 1024);
+const held = new HeldChunks(8 * 1024 * 1024);
 
 function fileEvent(e: FileEvent, transfer: ArrayBuffer[] = []): void {
   port.postMessage(e, transfer);
@@ -43,12 +43,15 @@ function readFileOp(req: Extract<WorkerRequest, { op: 'file' }>): void {
 
 function decideOp(req: Extract<WorkerRequest, { op: 'decide' }>): void {
   const data = held.take(req.rid, req.seq);
-  if (!data || !req.store) {
-    if (data) releaser.passed(data.byteLength);
+  if (!data) return;
+  if (req.action === 'drop') return releaser.passed(data.byteLength);
+  const id = blobId(keys.ids, BlobType.data, data);
+  if (req.action === 'return') {
+    const raw = owned(data);
+    fileEvent({ rid: req.rid, event: 'raw', seq: req.seq, id: new Uint8Array(id), data: raw }, [raw.buffer as ArrayBuffer]);
     return;
   }
   try {
-    const id = blobId(keys.ids, BlobType.data, data);
     const r = sealBlob(keys.encrypt, BlobType.data, id, data);
     const sealed = owned(r.sealed);
     fileEvent({ rid: req.rid, event: 'sealed', seq: req.seq, id: new Uint8Array(id), flags: r.flags, rawLength: data.byteLength, sealed }, [sealed.buffer as ArrayBuffer]);

@@ -10,9 +10,9 @@ import { availableParallelism } from 'node:os';
 import { EnvsnapError, type ErrorCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import type { MasterKey } from '../crypto/keys.ts';
-import type { BlobType } from './blob.ts';
+import { BlobType } from './blob.ts';
 import type { ChunkerParams } from './chunker.ts';
-import { isFileEvent, type FileEvent, type SealedSource, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
+import { isFileEvent, type ChunkAction, type FileEvent, type SealedSource, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -153,7 +153,8 @@ export class WorkerPool {
       const answer = (store: boolean) => {
         file.undecided--;
         if (store) file.awaitingSealed++;
-        file.slot.worker.postMessage({ op: 'decide', rid: e.rid, seq: e.seq, store } satisfies WorkerRequest);
+        const action: ChunkAction = !store ? 'drop' : e.seq % 2 === 1 && this.idler(file.slot) ? 'return' : 'seal';
+        file.slot.worker.postMessage({ op: 'decide', rid: e.rid, seq: e.seq, action } satisfies WorkerRequest);
       };
       let decision: boolean | Promise<boolean>;
       try {
@@ -170,6 +171,14 @@ export class WorkerPool {
           },
           (err: unknown) => this.endFile(e.rid, file, err as Error),
         );
+    } else if (e.event === 'raw') {
+      // Sealed by whichever worker is least busy, then delivered like a chunk sealed in place.
+      const id = Buffer.from(e.id.buffer, e.id.byteOffset, e.id.byteLength);
+      const rawLength = e.data.byteLength; // e.data is handed over (detached) by seal
+      this.seal(BlobType.data, id, e.data).then(
+        ({ data, flags }) => this.onFileEvent({ rid: e.rid, event: 'sealed', seq: e.seq, id, flags, rawLength, sealed: data }),
+        (err: unknown) => this.endFile(e.rid, file, err as Error),
+      );
     } else if (e.event === 'sealed') {
       file.awaitingSealed--;
       try {
@@ -195,6 +204,11 @@ export class WorkerPool {
     if (--file.slot.busy === 0) file.slot.worker.unref();
     if (err) file.reject(err);
     else file.resolve(file.done!);
+  }
+
+  /** Another worker no busier than `slot`, when there is one: worth handing it sealing work. */
+  private idler(slot: Slot): boolean {
+    return this.slots.some((s) => s !== slot && s.busy <= slot.busy);
   }
 
   private leastBusy(): Slot {

@@ -23,8 +23,13 @@ export type WorkerRequest =
     }
   /** Read a file, cut it into chunks and report each chunk's id; the answer per chunk is a `decide`. */
   | { op: 'file'; rid: number; path: Uint8Array; size: number; mtimeNs: string }
-  /** Whether chunk `seq` of file `rid` is new: seal and send it, or drop it. */
-  | { op: 'decide'; rid: number; seq: number; store: boolean };
+  /**
+   * What to do with chunk `seq` of file `rid`: seal and send it, drop it (already stored), or send
+   * it back raw so a less busy worker seals it (spreads one large file's work over the cores).
+   */
+  | { op: 'decide'; rid: number; seq: number; action: ChunkAction };
+
+export type ChunkAction = 'seal' | 'drop' | 'return';
 
 export type WorkerResponse =
   | { rid: number; ok: true; data?: Uint8Array; flags: number }
@@ -34,6 +39,7 @@ export type WorkerResponse =
 export type FileEvent =
   | { rid: number; event: 'chunk'; seq: number; id: Uint8Array; length: number }
   | { rid: number; event: 'sealed'; seq: number; id: Uint8Array; flags: number; rawLength: number; sealed: Uint8Array }
+  | { rid: number; event: 'raw'; seq: number; id: Uint8Array; data: Uint8Array }
   /** The file is read: `chunks` chunk events were sent; `changed` when it changed while being read. */
   | { rid: number; event: 'done'; chunks: number; total: number; changed: boolean };
 
