@@ -9,7 +9,7 @@ import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { Archiver, selectionFromPaths } from '../snapshot/archiver.ts';
-import { listSnapshots, saveSnapshot, type Snapshot, type SnapshotManifest } from '../snapshot/manifest.ts';
+import { listSnapshots, resolveSnapshot, saveSnapshot, type Snapshot, type SnapshotManifest } from '../snapshot/manifest.ts';
 import { compileExcludes } from '../sources/files/exclude.ts';
 import type { AppContext } from './context.ts';
 import { PROGRAM_VERSION } from './version.ts';
@@ -84,7 +84,7 @@ export async function createSnapshot(ctx: AppContext, repo: Repository, input: C
     }
     const manifest: SnapshotManifest = {
       version: 1,
-      time: new Date(ctx.clock.now()).toISOString(),
+      time: new Date(started).toISOString(),
       hostname: hostname(),
       username: userInfo().username,
       root,
@@ -112,8 +112,8 @@ export async function createSnapshot(ctx: AppContext, repo: Repository, input: C
 }
 
 async function findParent(repo: Repository, root: string, paths: string[], env: string | undefined, explicit: string | undefined): Promise<Snapshot | undefined> {
+  if (explicit) return resolveSnapshot(repo, explicit);
   const all = await listSnapshots(repo);
-  if (explicit) return all.find((s) => s.id.startsWith(explicit));
   const key = paths.join('\n');
   return all.filter((s) => s.root === root && s.paths.join('\n') === key && s.env === env && s.hostname === hostname()).at(-1);
 }

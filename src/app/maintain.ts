@@ -3,7 +3,7 @@
  * changes nothing) and prune (which takes the exclusive lock itself). Thin wrappers that pass the
  * context's logger, progress and clock to the engine.
  */
-import { withLock } from '../repo/lock.ts';
+import { removeLocks, withLock, type LockView } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { checkRepository, type CheckResult } from '../snapshot/check.ts';
 import { pruneRepository, type PruneStats } from '../maintenance/prune.ts';
@@ -27,4 +27,9 @@ export async function check(ctx: AppContext, repo: Repository, opts: CheckInput)
 
 export async function prune(ctx: AppContext, repo: Repository, opts: PruneInput = {}): Promise<PruneStats> {
   return pruneRepository(repo, { ...opts, logger: ctx.logger, progress: ctx.progress, clock: ctx.clock });
+}
+
+/** Removes stale locks, or every lock with `all`; returns what was removed. */
+export async function unlock(repo: Repository, all: boolean): Promise<LockView[]> {
+  return removeLocks(repo, all);
 }

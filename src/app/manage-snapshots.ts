@@ -2,6 +2,7 @@
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { deleteSnapshot, listSnapshots, resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
+import { diffSnapshots, type DiffResult } from '../snapshot/diff.ts';
 import type { AppContext } from './context.ts';
 
 export async function listAllSnapshots(repo: Repository, filter?: { env?: string; path?: string }): Promise<Snapshot[]> {
@@ -20,4 +21,10 @@ export async function deleteSnapshots(ctx: AppContext, repo: Repository, refs: s
     for (const s of snaps) await deleteSnapshot(repo, s.id);
     return snaps;
   });
+}
+
+/** What changed from snapshot a to b (ids, prefixes or "latest"). */
+export async function diffSnapshotRefs(repo: Repository, refA: string, refB: string): Promise<DiffResult> {
+  await repo.loadIndex();
+  return diffSnapshots(repo, await resolveSnapshot(repo, refA), await resolveSnapshot(repo, refB));
 }

@@ -1,13 +1,12 @@
 /**
- * Passwords come from ENVSNAP_PASSWORD, a --password-file, or a prompt on a terminal — never from
+ * Passwords come from a --password-file, ENVSNAP_PASSWORD, or a prompt on a terminal (in that order) — never from
  * a command-line value, which other users could read in the process list.
  */
 import { readFileSync } from 'node:fs';
 import { EnvsnapError } from '../core/errors.ts';
 
 export async function readPassword(opts: { passwordFile?: string }, purpose = 'repository password', envName = 'ENVSNAP_PASSWORD', confirm = false): Promise<string> {
-  const fromEnv = process.env[envName];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  // An explicit --password-file wins over the ambient environment variable.
   if (opts.passwordFile) {
     try {
       return readFileSync(opts.passwordFile, 'utf8').replace(/\r?\n$/, '');
@@ -15,6 +14,8 @@ export async function readPassword(opts: { passwordFile?: string }, purpose = 'r
       throw new EnvsnapError('INVALID_ARGUMENT', `cannot read password file ${opts.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
+  const fromEnv = process.env[envName];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (process.stdin.isTTY && process.stderr.isTTY) {
     const pw = await prompt(`enter ${purpose}: `);
     if (confirm && (await prompt(`enter ${purpose} again: `)) !== pw) {

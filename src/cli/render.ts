@@ -28,7 +28,8 @@ export function cliProgress(o: OutputOptions, clock: Clock): Progress {
   if (o.quiet) return { update() {}, done() {} };
   const tty = process.stderr.isTTY === true;
   const start = clock.now();
-  let last = 0;
+  // Nothing is printed for the first interval: short runs stay quiet, and the rate has meaning.
+  let last = start;
   let drawn = false;
   let state: ProgressState | undefined;
   const line = (s: ProgressState) => {

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { sealBlob, openBlob } from './blob-codec.ts';
-import { BlobType, blobId, deriveBlobIdKeys } from './blob.ts';
+import { BlobType, deriveBlobIdKeys } from './blob.ts';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import { BufferReleaser } from '../core/memory.ts';
@@ -42,10 +42,10 @@ function readFileOp(req: Extract<WorkerRequest, { op: 'file' }>): void {
 }
 
 function decideOp(req: Extract<WorkerRequest, { op: 'decide' }>): void {
-  const data = held.take(req.rid, req.seq);
-  if (!data) return;
+  const chunk = held.take(req.rid, req.seq);
+  if (!chunk) return;
+  const { data, id } = chunk;
   if (req.action === 'drop') return releaser.passed(data.byteLength);
-  const id = blobId(keys.ids, BlobType.data, data);
   if (req.action === 'return') {
     const raw = owned(data);
     fileEvent({ rid: req.rid, event: 'raw', seq: req.seq, id: new Uint8Array(id), data: raw }, [raw.buffer as ArrayBuffer]);

@@ -18,23 +18,23 @@ export interface ChunkSink {
 }
 
 export class HeldChunks {
-  private readonly held = new Map<string, Uint8Array>();
+  private readonly held = new Map<string, { data: Uint8Array; id: Buffer }>();
   private bytes = 0;
   private waiters: (() => void)[] = [];
   private readonly maxHeld: number;
   constructor(maxHeld: number) {
     this.maxHeld = maxHeld;
   }
-  put(rid: number, seq: number, data: Uint8Array): void {
-    this.held.set(`${rid}:${seq}`, data);
+  put(rid: number, seq: number, data: Uint8Array, id: Buffer): void {
+    this.held.set(`${rid}:${seq}`, { data, id });
     this.bytes += data.byteLength;
   }
-  take(rid: number, seq: number): Uint8Array | undefined {
+  take(rid: number, seq: number): { data: Uint8Array; id: Buffer } | undefined {
     const key = `${rid}:${seq}`;
     const d = this.held.get(key);
     if (d) {
       this.held.delete(key);
-      this.bytes -= d.byteLength;
+      this.bytes -= d.data.byteLength;
       if (this.bytes < this.maxHeld) {
         const w = this.waiters;
         this.waiters = [];
@@ -63,7 +63,7 @@ export async function chunkFile(
     let total = 0;
     const emit = (chunk: Uint8Array) => {
       const id = blobId(ids, BlobType.data, chunk);
-      held.put(rid, seq, chunk);
+      held.put(rid, seq, chunk, id);
       sink.chunk(seq++, id, chunk.byteLength);
       total += chunk.byteLength;
     };

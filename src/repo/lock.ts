@@ -48,7 +48,10 @@ export async function listLocks(repo: Repository): Promise<LockView[]> {
       info = await repo.getSealedJson<LockInfo>(b.name, 'lock', id);
     } catch (err) {
       if (isEnvsnapError(err, 'NOT_FOUND')) continue; // released meanwhile
-      throw err;
+      if (!isEnvsnapError(err, 'CORRUPT')) throw err;
+      // A damaged lock names no live holder: treat it as stale so it neither blocks nor survives unlock.
+      out.push({ id, exclusive: false, hostname: '?', pid: 0, username: '?', time: 0, operation: 'unknown', stale: true, staleReason: 'the lock file is damaged' });
+      continue;
     }
     const reason = staleReason(info, now);
     out.push({ ...info, id, stale: reason !== undefined, staleReason: reason });

@@ -66,7 +66,9 @@ export class Repository {
           'INVALID_ARGUMENT',
           marker
             ? `${store.location} already holds an envsnap repository: use it as it is, or choose another location`
-            : `${store.location} is not empty: choose an empty or new directory for the repository`,
+            : (await store.stat(Names.config))
+              ? `${store.location} holds an unfinished repository (an interrupted init): delete the directory and run init again`
+              : `${store.location} is not empty: choose an empty or new directory for the repository`,
         );
       }
     }
@@ -89,9 +91,18 @@ export class Repository {
     if (keyNames.length === 0) {
       throw new EnvsnapError('CORRUPT', `repository ${store.location} has no key files: it cannot be opened`);
     }
+    let damaged = 0;
     for (const name of keyNames) {
       const keyId = idOf(name);
-      const file = parseKeyFile(await store.get(name), keyId);
+      let file: KeyFile;
+      try {
+        file = parseKeyFile(await store.get(name), keyId);
+      } catch (err) {
+        // One damaged key file must not lock out the others.
+        if (!isEnvsnapError(err, 'CORRUPT')) throw err;
+        damaged++;
+        continue;
+      }
       const master = await unwrapMasterKey(file, password, keyId);
       if (master) {
         const config = openConfig(master.encrypt, await store.get(Names.config));
@@ -100,7 +111,7 @@ export class Repository {
     }
     throw new EnvsnapError(
       'WRONG_PASSWORD',
-      `wrong password for repository ${store.location}: no key opens with it; check ENVSNAP_PASSWORD or --password-file`,
+      `wrong password for repository ${store.location}: no key opens with it${damaged ? ` (${damaged} key file(s) are damaged)` : ''}; check ENVSNAP_PASSWORD or --password-file`,
     );
   }
 

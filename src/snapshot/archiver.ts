@@ -21,7 +21,7 @@ import type { Repository } from '../repo/repository.ts';
 import type { BlobSaver } from '../repo/blob-saver.ts';
 import { FileReadError } from '../repo/worker-pool.ts';
 import { BlobType } from '../repo/blob.ts';
-import { nodeFromStat, nodeType, unchangedSince } from '../sources/files/fs-meta.ts';
+import { nodeFromStat, nodeType, unchangedSince } from './fs-meta.ts';
 import type { ExcludeMatcher } from '../sources/files/exclude.ts';
 import { decodeTree, encodeName, encodeTree, nodeNameBytes, type Tree, type TreeNode } from './tree.ts';
 import type { SnapshotSummary } from './manifest.ts';

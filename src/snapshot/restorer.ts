@@ -218,7 +218,8 @@ export class Restorer {
         pos += this.repo.locate(BlobType.data, ids[i]).rawLength;
       }
       await mapLimit(ids, this.opts.chunksPerFile ?? 4, async (id, i) => {
-        this.summary.bytes += await this.repo.writeBlobTo(id, fd, offsets[i], node.sparse === true);
+        const n = await this.repo.writeBlobTo(id, fd, offsets[i], node.sparse === true);
+        this.summary.bytes += n;
       });
       if (node.sparse || pos !== (node.size ?? pos)) ftruncateSync(fd, pos);
       fchmodSync(fd, node.mode);

@@ -27,6 +27,7 @@ export function register(program: Command): void {
       else {
         const st = r.stats;
         for (const e of r.errors) printLine(`error: ${e}`);
+        for (const w of r.warnings) printLine(`warning: ${w}`);
         if (!s.out.quiet) {
           printLine(`checked ${st.snapshots} snapshots, ${st.trees} trees, ${st.blobs} blobs in ${st.packs} packs (${st.indexFiles} index files)${readData ? `; read ${st.readPacks} packs` : ''}`);
           printLine(r.errors.length === 0 ? 'no errors found' : `${r.errors.length} error(s) found`);

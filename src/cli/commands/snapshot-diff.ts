@@ -1,7 +1,6 @@
 /** `envsnap snapshot:diff <a> <b>`: what changed between two snapshots. */
 import type { Command } from 'commander';
-import { diffSnapshots } from '../../snapshot/diff.ts';
-import { resolveSnapshot } from '../../snapshot/manifest.ts';
+import { diffSnapshotRefs } from '../../app/manage-snapshots.ts';
 import { formatBytes } from '../../core/bytes.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine } from '../render.ts';
@@ -14,10 +13,7 @@ export function register(program: Command): void {
     .description('list paths added (+), removed (-), modified (M), changed type (T) or metadata only (U) from a to b')
     .action(async (refA: string, refB: string, _opts: unknown, cmd: Command) => {
       const s = new Session(cmd);
-      const r = await s.withRepo(async (repo) => {
-        await repo.loadIndex();
-        return diffSnapshots(repo, await resolveSnapshot(repo, refA), await resolveSnapshot(repo, refB));
-      });
+      const r = await s.withRepo((repo) => diffSnapshotRefs(repo, refA, refB));
       if (s.out.json) return printJson(r);
       for (const c of r.changes) printLine(`${c.change}  ${c.path}`);
       const t = r.totals;

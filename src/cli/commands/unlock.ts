@@ -1,6 +1,7 @@
 /** `envsnap unlock`: remove stale locks (dead processes, not refreshed for 30 minutes). */
 import type { Command } from 'commander';
-import { describeLock, removeLocks } from '../../repo/lock.ts';
+import { unlock } from '../../app/maintain.ts';
+import { describeLock } from '../../repo/lock.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine } from '../render.ts';
 
@@ -11,7 +12,7 @@ export function register(program: Command): void {
     .option('--remove-all', 'remove all locks, even of running processes (only when you know none is running)')
     .action(async (opts: { removeAll?: boolean }, cmd: Command) => {
       const s = new Session(cmd);
-      const removed = await s.withRepo((repo) => removeLocks(repo, opts.removeAll === true));
+      const removed = await s.withRepo((repo) => unlock(repo, opts.removeAll === true));
       if (s.out.json) return printJson({ removed });
       if (removed.length === 0) printLine('no stale locks');
       for (const l of removed) printLine(`removed ${describeLock(l)}${l.staleReason ? ` — ${l.staleReason}` : ''}`);

@@ -3,7 +3,7 @@
  * inode for incremental runs and hardlinks) and the checks that decide a file is unchanged.
  */
 import type { BigIntStats } from 'node:fs';
-import { encodeName, type NodeType, type TreeNode } from '../../snapshot/tree.ts';
+import { encodeName, type NodeType, type TreeNode } from './tree.ts';
 
 export function nodeType(st: BigIntStats): NodeType | undefined {
   if (st.isFile()) return 'file';
