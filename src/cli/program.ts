@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { isEnvsnapError } from '../core/errors.ts';
 import { PROGRAM_VERSION } from '../app/version.ts';
 import { releaseHeldLocks } from '../repo/lock.ts';
+import { closeAllWorkerPools } from '../repo/worker-pool.ts';
 import { ExitCode, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
 import { register as init } from './commands/init.ts';
 import { register as snapshotCreate } from './commands/snapshot-create.ts';
@@ -39,7 +40,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     if (interrupted) process.exit(ExitCode.interrupted);
     interrupted = true;
     process.stderr.write(`\ninterrupted: releasing locks; data written so far is reused by the next run\n`);
-    releaseHeldLocks().finally(() => process.exit(ExitCode.interrupted));
+    // Locks first (what other processes wait on), then the workers: exiting while a worker is inside
+    // a native call (zstd) can abort the process instead of exiting with 130.
+    releaseHeldLocks()
+      .then(closeAllWorkerPools)
+      .finally(() => process.exit(ExitCode.interrupted));
   });
 }
 

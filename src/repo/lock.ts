@@ -97,39 +97,41 @@ export async function acquireLock(repo: Repository, opts: { exclusive: boolean; 
     time: repo.clock.now(),
     operation: opts.operation,
   });
-  await repo.putSealedJson(name, 'lock', id, info());
+  let timer: NodeJS.Timeout | undefined;
+  // Registered before the lock object is written, so an interrupt at any point releases it.
+  const lock: HeldLock = {
+    id,
+    async release() {
+      if (timer) clearInterval(timer);
+      held.delete(lock);
+      await repo.store.delete(name);
+    },
+  };
+  held.add(lock);
   let conflicts: LockView[];
   try {
+    await repo.putSealedJson(name, 'lock', id, info());
     const all = (await listLocks(repo)).filter((l) => l.id !== id);
     for (const l of all) {
       if (l.stale) opts.logger.warn(`ignoring stale ${describeLock(l)}: ${l.staleReason}; "envsnap unlock" removes it`);
     }
     conflicts = all.filter((l) => !l.stale && (opts.exclusive || l.exclusive));
   } catch (err) {
-    await repo.store.delete(name);
+    await lock.release();
     throw err;
   }
   if (conflicts.length > 0) {
-    await repo.store.delete(name);
+    await lock.release();
     const c = conflicts[0];
     throw new EnvsnapError(
       'LOCKED',
       `repository is locked: ${describeLock(c)}; wait for it to finish, or run "envsnap unlock" if that process is gone`,
     );
   }
-  const timer = setInterval(() => {
+  timer = setInterval(() => {
     repo.putSealedJson(name, 'lock', id, info()).catch((err: unknown) => opts.logger.warn(`could not refresh lock: ${String(err)}`));
   }, REFRESH_MS);
   timer.unref();
-  const lock: HeldLock = {
-    id,
-    async release() {
-      clearInterval(timer);
-      held.delete(lock);
-      await repo.store.delete(name);
-    },
-  };
-  held.add(lock);
   return lock;
 }
 

@@ -62,6 +62,13 @@ interface FileConversation {
   failed: boolean;
 }
 
+/** Pools not yet closed, so an interrupted process can stop its workers cleanly before exiting. */
+const openPools = new Set<WorkerPool>();
+
+export async function closeAllWorkerPools(): Promise<void> {
+  await Promise.allSettled([...openPools].map((p) => p.close()));
+}
+
 export class WorkerPool {
   private readonly slots: Slot[];
   private readonly pending = new Map<number, Pending>();
@@ -81,6 +88,7 @@ export class WorkerPool {
       worker.unref();
       this.slots.push(slot);
     }
+    openPools.add(this);
   }
 
   /** Compresses (when worth it) and encrypts a blob. `data` is transferred (detached) when it owns its buffer. */
@@ -120,6 +128,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    openPools.delete(this);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.failAll(new EnvsnapError('INTERRUPTED', 'worker pool closed'));
   }

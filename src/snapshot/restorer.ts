@@ -217,10 +217,20 @@ export class Restorer {
         offsets[i] = pos;
         pos += this.repo.locate(BlobType.data, ids[i]).rawLength;
       }
+      // A failed chunk must not close the file while other chunks are still being written into it
+      // (the descriptor number could be reused by another file): remember the error, finish the
+      // writes under way, skip the rest, then fail.
+      let chunkError: unknown;
       await mapLimit(ids, this.opts.chunksPerFile ?? 4, async (id, i) => {
-        const n = await this.repo.writeBlobTo(id, fd, offsets[i], node.sparse === true);
-        this.summary.bytes += n;
+        if (chunkError !== undefined) return;
+        try {
+          const n = await this.repo.writeBlobTo(id, fd, offsets[i], node.sparse === true);
+          this.summary.bytes += n;
+        } catch (err) {
+          chunkError ??= err;
+        }
       });
+      if (chunkError !== undefined) throw chunkError;
       if (node.sparse || pos !== (node.size ?? pos)) ftruncateSync(fd, pos);
       fchmodSync(fd, node.mode);
       if (asRoot) fchownSync(fd, node.uid, node.gid);
@@ -277,9 +287,13 @@ export class Restorer {
   }
 }
 
+/**
+ * Seconds for utimes. A double holds epoch seconds to about 0.24 µs and libuv truncates it to the
+ * µs, so the value is centred in its microsecond (+0.5 µs) to land on the right one.
+ */
 function nsToSeconds(ns: string): number {
   const n = BigInt(ns);
-  return Number(n / 1000n) / 1e6;
+  return (Number(n / 1000n) + 0.5) / 1e6;
 }
 
 async function lstatOrUndefined(p: Buffer) {
