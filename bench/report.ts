@@ -154,6 +154,7 @@ export function renderReport(r: Results): string {
     '  then snapshot 3 for each tool; then for each tool a restore of the latest snapshot into an empty directory.',
     '- Each command runs under GNU time (`/usr/bin/time -f "%e %M %U %S"`): wall seconds, peak RSS, user + system CPU. `sync` runs before each.',
     '- The page cache cannot be dropped on this machine: caches are warm, for all tools alike. Repositories are on the same disk as the data.',
+    '- Each tool restores into its own new directory; the restored trees are deleted only after the last restore (file creation right after a mass delete is slower on ext4, which would penalise the next tool).',
     '- Throughput = data-set size / wall time (after the change for snapshot 3 and the restore). MiB = 2^20 bytes.',
     '- Repository size = the sum of the file sizes under the repository directory; new data = its growth during snapshot 3.',
     '- Each restore is verified outside the timing: every file\'s size and SHA-256 equal the source\'s.',
