@@ -31,7 +31,8 @@ export class PackWriter {
   private readonly uploads = new Set<Promise<void>>();
   private failure: unknown;
   private tail: Promise<void> = Promise.resolve();
-  private readonly releaser = new BufferReleaser();
+  // The main thread's heap (index, trees) is larger than a worker's, so its full GCs are spaced wider.
+  private readonly releaser = new BufferReleaser(64 * 1024 * 1024);
   private readonly store: BlobStore;
   private readonly key: Uint8Array;
   private readonly packSize: number;
