@@ -64,7 +64,8 @@ export class Restorer {
     const sel = this.opts.include && this.opts.include.length > 0 ? selectionFromPaths(this.opts.include) : undefined;
     await this.validate(rootTree, '', sel);
     await mkdir(this.opts.target, { recursive: true });
-    await this.restoreDir(rootTree, Buffer.from(this.opts.target), '', sel);
+    await (await this.restoreDir(rootTree, Buffer.from(this.opts.target), '', sel)).done;
+    if (this.failure) throw this.failure;
     this.opts.progress.done();
     return this.summary;
   }
@@ -105,7 +106,12 @@ export class Restorer {
     this.opts.logger.warn(msg);
   }
 
-  private async restoreDir(treeId: string, abs: Buffer, rel: string, sel: Selection | undefined): Promise<void> {
+  /**
+   * Restores a directory's entries. The walk does not wait at the end of each directory: it goes on
+   * while file slots are free, and a directory's metadata is set when everything in it is done (the
+   * returned promise), so one large file never stalls the rest of the restore.
+   */
+  private async restoreDir(treeId: string, abs: Buffer, rel: string, sel: Selection | undefined): Promise<{ done: Promise<void> }> {
     const tree = await this.loadTree(treeId);
     const pending: Promise<void>[] = [];
     for (const node of tree.nodes) {
@@ -118,9 +124,18 @@ export class Restorer {
       switch (node.type) {
         case 'dir':
           if (await this.ensureDir(childAbs, childRel)) {
-            await this.restoreDir(node.subtree!, childAbs, childRel, childSel);
-            await this.setMeta(childAbs, node, false);
-            this.summary.dirs++;
+            const contents = await this.restoreDir(node.subtree!, childAbs, childRel, childSel);
+            pending.push(
+              contents.done
+                .then(async () => {
+                  if (this.failure) return;
+                  await this.setMeta(childAbs, node, false);
+                  this.summary.dirs++;
+                })
+                .catch((err: unknown) => {
+                  this.failure ??= err;
+                }),
+            );
           }
           break;
         case 'file':
@@ -140,8 +155,8 @@ export class Restorer {
           this.warn(`${childRel}: ${node.type} not restored (special files need mknod)`);
       }
     }
-    await Promise.all(pending);
-    if (this.failure) throw this.failure;
+    // Wrapped: an async function returning a bare promise would make the caller wait for it.
+    return { done: Promise.all(pending).then(() => undefined) };
   }
 
   /** Makes sure abs is a real directory (never a symlink to elsewhere); false to skip the subtree. */
