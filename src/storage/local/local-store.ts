@@ -293,18 +293,8 @@ export class LocalStore implements BlobStore {
         const name = this.nameOf(f.parts);
         if (name !== undefined && name.startsWith(prefix)) named.push({ name, path: f.path });
       }
-      const infos = await Promise.all(
-        named.map(async ({ name, path }) => {
-          try {
-            const st = await stat(path);
-            return st.isFile() ? { name, size: st.size } : undefined;
-          } catch (err) {
-            // deleted between readdir and stat: it is simply no longer there
-            if (isMissing(err)) return undefined;
-            throw mapFsError(err, path);
-          }
-        }),
-      );
+      // A file deleted between readdir and stat is simply no longer there.
+      const infos = await Promise.all(named.map(({ name, path }) => statObject(name, path)));
       for (const info of infos) if (info !== undefined) yield info;
     }
   }
@@ -355,15 +345,7 @@ export class LocalStore implements BlobStore {
   }
 
   async stat(name: string): Promise<BlobInfo | undefined> {
-    const path = this.pathOf(name);
-    try {
-      const st = await stat(path);
-      // a folder is not an object
-      return st.isFile() ? { name, size: st.size } : undefined;
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw mapFsError(err, path);
-    }
+    return statObject(name, this.pathOf(name));
   }
 
   async exists(): Promise<boolean> {
@@ -425,5 +407,16 @@ async function writeParts(fh: FileHandle, parts: readonly Uint8Array[]): Promise
     while (i < batch.length && bytesWritten >= batch[i].byteLength) bytesWritten -= batch[i++].byteLength;
     const left = i < batch.length ? [batch[i].subarray(bytesWritten), ...batch.slice(i + 1)] : [];
     rest = [...left, ...rest.slice(batch.length)];
+  }
+}
+
+/** Size of the object stored at `path`; undefined when it is missing or a folder (not an object). */
+async function statObject(name: string, path: string): Promise<BlobInfo | undefined> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? { name, size: st.size } : undefined;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw mapFsError(err, path);
   }
 }
