@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCipheriv } from 'node:crypto';
 import { systemClock } from '../core/clock.ts';
 import { MemoryLogger, noProgress } from '../core/logger.ts';
 import { Repository } from '../repo/repository.ts';
@@ -34,6 +35,19 @@ describe('snapshot round trip through the use cases', () => {
     const target = join(dir, 'out');
     await restoreSnapshot(ctx, repo, { snapshot: snapshot.id, target });
     assert.deepEqual(await readFile(join(target, 'looks-like-a-tree.json')), encodeTree({ nodes: [] }));
+  });
+
+  it('reports the restored bytes of multi-chunk files exactly (chunks are written concurrently)', async () => {
+    const src = join(dir, 'multi');
+    await mkdir(src, { recursive: true });
+    const big = createCipheriv('aes-256-ctr', Buffer.alloc(32, 7), Buffer.alloc(16)).update(Buffer.alloc(12 * 1024 * 1024));
+    await writeFile(join(src, 'big.bin'), big);
+    await writeFile(join(src, 'small.txt'), 'small');
+    const { snapshot } = await createSnapshot(ctx, repo, { root: src });
+    const r = await restoreSnapshot(ctx, repo, { snapshot: snapshot.id, target: join(dir, 'multi-out') });
+    assert.equal(r.summary.bytes, big.length + 5);
+    assert.equal(r.summary.bytes, snapshot.summary.bytes);
+    assert.ok((await readFile(join(dir, 'multi-out', 'big.bin'))).equals(big));
   });
 
   it('rejects a missing source path before writing anything', async () => {

@@ -1,0 +1,49 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { systemClock, FakeClock } from '../core/clock.ts';
+import { isEnvsnapError } from '../core/errors.ts';
+import { MemoryLogger, silentLogger } from '../core/logger.ts';
+import { MemoryStore } from '../storage/memory/memory-store.ts';
+import { Names } from '../storage/blob-store.ts';
+import { Repository } from './repository.ts';
+import { acquireLock, listLocks, removeLocks, STALE_AFTER_MS } from './lock.ts';
+
+describe('locks', () => {
+  it('lets shared locks coexist and keeps an exclusive lock out', async () => {
+    const repo = await Repository.init(new MemoryStore(), 'pw', { clock: systemClock });
+    const a = await acquireLock(repo, { exclusive: false, operation: 'snapshot', logger: silentLogger });
+    const b = await acquireLock(repo, { exclusive: false, operation: 'restore', logger: silentLogger });
+    await assert.rejects(acquireLock(repo, { exclusive: true, operation: 'prune', logger: silentLogger }), (e) => isEnvsnapError(e, 'LOCKED'));
+    assert.equal((await listLocks(repo)).length, 2, 'the refused lock is not left behind');
+    await a.release();
+    await b.release();
+    const x = await acquireLock(repo, { exclusive: true, operation: 'prune', logger: silentLogger });
+    await assert.rejects(acquireLock(repo, { exclusive: false, operation: 'snapshot', logger: silentLogger }), /locked: exclusive lock by prune/);
+    await x.release();
+    assert.equal((await listLocks(repo)).length, 0);
+  });
+
+  it('ignores and reports a lock not refreshed for too long; unlock removes it', async () => {
+    const clock = new FakeClock();
+    const repo = await Repository.init(new MemoryStore(), 'pw', { clock });
+    await acquireLock(repo, { exclusive: true, operation: 'prune', logger: silentLogger }); // never released
+    clock.advance(STALE_AFTER_MS + 1);
+    const logger = new MemoryLogger();
+    const lock = await acquireLock(repo, { exclusive: false, operation: 'snapshot', logger });
+    assert.match(logger.warnings().join('\n'), /ignoring stale exclusive lock by prune/);
+    await lock.release();
+    const removed = await removeLocks(repo, false);
+    assert.equal(removed.length, 1);
+    assert.equal((await listLocks(repo)).length, 0);
+  });
+
+  it('treats a damaged lock file as stale instead of blocking every command', async () => {
+    const repo = await Repository.init(new MemoryStore(), 'pw', { clock: systemClock });
+    await repo.store.put(Names.lock('a'.repeat(64)), Buffer.from('garbage'));
+    const lock = await acquireLock(repo, { exclusive: true, operation: 'prune', logger: silentLogger });
+    await lock.release();
+    const removed = await removeLocks(repo, false);
+    assert.equal(removed.length, 1);
+    assert.equal(removed[0].staleReason, 'the lock file is damaged');
+  });
+});

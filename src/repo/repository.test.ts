@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { systemClock } from '../core/clock.ts';
+import { isEnvsnapError } from '../core/errors.ts';
+import { MemoryStore } from '../storage/memory/memory-store.ts';
+import { Names } from '../storage/blob-store.ts';
+import { Repository } from './repository.ts';
+
+const opts = { clock: systemClock };
+
+describe('Repository keys', () => {
+  it('opens with any of its keys, and not with a wrong password', async () => {
+    const store = new MemoryStore();
+    const repo = await Repository.init(store, 'first', opts);
+    const second = await repo.addKey('second');
+    await repo.close();
+    const a = await Repository.open(store, 'first', opts);
+    const b = await Repository.open(store, 'second', opts);
+    assert.equal(b.keyId, second);
+    assert.ok(a.master.encrypt.equals(b.master.encrypt), 'both keys unwrap the same master key');
+    await assert.rejects(Repository.open(store, 'third', opts), (e) => isEnvsnapError(e, 'WRONG_PASSWORD'));
+  });
+
+  it('still opens with a good key when another key file is damaged', async () => {
+    const store = new MemoryStore();
+    const repo = await Repository.init(store, 'good', opts);
+    const other = await repo.addKey('other');
+    await store.put(Names.key(other), Buffer.from('{ not json'));
+    const again = await Repository.open(store, 'good', opts);
+    assert.equal(again.keyId, repo.keyId);
+    await assert.rejects(Repository.open(store, 'other', opts), /1 key file\(s\) are damaged/);
+  });
+
+  it('changes a password: the old one stops working, the new one opens', async () => {
+    const store = new MemoryStore();
+    const repo = await Repository.init(store, 'old', opts);
+    await repo.changePassword('new');
+    await Repository.open(store, 'new', opts);
+    await assert.rejects(Repository.open(store, 'old', opts), (e) => isEnvsnapError(e, 'WRONG_PASSWORD'));
+  });
+
+  it('refuses to remove the key in use', async () => {
+    const store = new MemoryStore();
+    const repo = await Repository.init(store, 'pw', opts);
+    await assert.rejects(repo.removeKey(repo.keyId), /the one in use/);
+  });
+});
