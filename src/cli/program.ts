@@ -42,9 +42,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.stderr.write(`\ninterrupted: releasing locks; data written so far is reused by the next run\n`);
     // Locks first (what other processes wait on), then the workers: exiting while a worker is inside
     // a native call (zstd) can abort the process instead of exiting with 130.
+    // Keep the event loop alive until the exit below (idle workers being terminated do not), and
+    // exit anyway if the clean-up hangs.
+    const keepAlive = setInterval(() => {}, 1000);
+    setTimeout(() => process.exit(ExitCode.interrupted), 10_000).unref();
     releaseHeldLocks()
       .then(closeAllWorkerPools)
-      .finally(() => process.exit(ExitCode.interrupted));
+      .finally(() => {
+        clearInterval(keepAlive);
+        process.exit(ExitCode.interrupted);
+      });
   });
 }
 
