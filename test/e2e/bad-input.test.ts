@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import {
   assertTreesEqual,
   linesStartingWith,
@@ -263,15 +263,8 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     const { dir, repo, src } = await setup(t);
     await addBigFiles(src, 1);
     const unpad = await slowLockListing(t, repo);
-    const running = spawnCli(['snapshot:create'], { repo, cwd: src });
-    t.after(() => {
-      running.child.kill('SIGKILL');
-    });
-    let exited = false;
-    void running.done.then(() => (exited = true));
     // Stop the snapshot as soon as its lock exists: it stays alive and holds the lock as long as needed.
-    await waitFor(async () => exited || (await lockObjects(repo)).length > 0, 'the snapshot to take its lock', 60_000, 1);
-    if (exited) await failFinished(running, 'the snapshot finished before it could be caught holding its lock');
+    const running = await snapshotHoldingItsLock(t, repo, src, 'the snapshot to take its lock', 'the snapshot finished before it could be caught holding its lock');
     running.child.kill('SIGSTOP');
     await unpad();
     try {
@@ -326,14 +319,7 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     const { repo, src } = await setup(t);
     // Widen the window between writing the lock object and registering it as held.
     await slowLockListing(t, repo);
-    const running = spawnCli(['snapshot:create'], { repo, cwd: src });
-    t.after(() => {
-      running.child.kill('SIGKILL');
-    });
-    let exited = false;
-    void running.done.then(() => (exited = true));
-    await waitFor(async () => exited || (await lockObjects(repo)).length > 0, 'the snapshot to write its lock', 60_000, 1);
-    if (exited) await failFinished(running, 'the snapshot finished before it could be interrupted');
+    const running = await snapshotHoldingItsLock(t, repo, src, 'the snapshot to write its lock', 'the snapshot finished before it could be interrupted');
     running.child.kill('SIGINT');
     const r = await running.done;
     assert.equal(r.code, 130, `exit ${r.code} (signal ${r.signal})\n${r.stderr}`);
@@ -344,14 +330,7 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     const { dir, repo, src } = await setup(t);
     await addBigFiles(src, 1);
     const unpad = await slowLockListing(t, repo);
-    const running = spawnCli(['snapshot:create'], { repo, cwd: src });
-    t.after(() => {
-      running.child.kill('SIGKILL');
-    });
-    let exited = false;
-    void running.done.then(() => (exited = true));
-    await waitFor(async () => exited || (await lockObjects(repo)).length > 0, 'the snapshot to take its lock', 60_000, 1);
-    if (exited) await failFinished(running, 'the snapshot finished before it could be killed holding its lock');
+    const running = await snapshotHoldingItsLock(t, repo, src, 'the snapshot to take its lock', 'the snapshot finished before it could be killed holding its lock');
     running.child.kill('SIGKILL');
     const killed = await running.done;
     await unpad();
@@ -423,3 +402,16 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     assert.equal(await sha256File(join(target, 'small', 'f0.bin')), await sha256File(join(src, 'small', 'f0.bin')));
   });
 });
+
+/** Starts `snapshot:create` and waits until its lock object exists (callers slow the lock listing down). */
+async function snapshotHoldingItsLock(t: TestContext, repo: string, src: string, waitingFor: string, tooLate: string) {
+  const running = spawnCli(['snapshot:create'], { repo, cwd: src });
+  t.after(() => {
+    running.child.kill('SIGKILL');
+  });
+  let exited = false;
+  void running.done.then(() => (exited = true));
+  await waitFor(async () => exited || (await lockObjects(repo)).length > 0, waitingFor, 60_000, 1);
+  if (exited) await failFinished(running, tooLate);
+  return running;
+}
