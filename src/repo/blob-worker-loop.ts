@@ -100,6 +100,9 @@ function readSealed(src: SealedSource): Uint8Array {
 port.on('message', (req: WorkerRequest) => {
   if (req.op === 'file') return readFileOp(req);
   if (req.op === 'decide') return decideOp(req);
+  // Ending here, between messages, never interrupts a native call (terminating a thread inside
+  // zstd can abort the whole process).
+  if (req.op === 'stop') return process.exit(0);
   let res: WorkerResponse;
   const transfer: ArrayBuffer[] = [];
   let passed = 0;

@@ -15,6 +15,7 @@ import type { ChunkerParams } from './chunker.ts';
 import { isFileEvent, type ChunkAction, type FileEvent, type SealedSource, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
 
 const EMPTY = Buffer.alloc(0);
+const STOP_TIMEOUT_MS = 5000;
 
 interface Pending {
   resolve: (r: { data: Buffer; flags: number }) => void;
@@ -129,7 +130,21 @@ export class WorkerPool {
     if (this.closed) return;
     this.closed = true;
     openPools.delete(this);
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // Ask each worker to stop after what it has queued; terminate only one that does not stop in time.
+    await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void s.worker.terminate().then(() => resolve()), STOP_TIMEOUT_MS);
+            s.worker.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.worker.ref();
+            s.worker.postMessage({ op: 'stop', rid: 0 } satisfies WorkerRequest);
+          }),
+      ),
+    );
     this.failAll(new EnvsnapError('INTERRUPTED', 'worker pool closed'));
   }
 

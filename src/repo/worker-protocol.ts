@@ -27,7 +27,9 @@ export type WorkerRequest =
    * What to do with chunk `seq` of file `rid`: seal and send it, drop it (already stored), or send
    * it back raw so a less busy worker seals it (spreads one large file's work over the cores).
    */
-  | { op: 'decide'; rid: number; seq: number; action: ChunkAction };
+  | { op: 'decide'; rid: number; seq: number; action: ChunkAction }
+  /** Finish the work queued before this message, then end the thread. */
+  | { op: 'stop'; rid: number };
 
 export type ChunkAction = 'seal' | 'drop' | 'return';
 
