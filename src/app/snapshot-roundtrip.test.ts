@@ -1,30 +1,25 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCipheriv } from 'node:crypto';
-import { systemClock } from '../core/clock.ts';
-import { MemoryLogger, noProgress } from '../core/logger.ts';
 import { Repository } from '../repo/repository.ts';
-import { LocalStore } from '../storage/local/local-store.ts';
 import { createSnapshot } from './create-snapshot.ts';
 import { restoreSnapshot } from './restore-snapshot.ts';
 import { encodeTree } from '../snapshot/tree.ts';
+import { quietContext, tempRepo, type TempRepo } from '../testing/temp-repo.ts';
 
 describe('snapshot round trip through the use cases', () => {
+  let fx: TempRepo;
   let dir: string;
   let repo: Repository;
-  const ctx = { clock: systemClock, logger: new MemoryLogger(), progress: noProgress };
+  const ctx = quietContext;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'envsnap-rt-'));
-    repo = await Repository.init(new LocalStore(join(dir, 'repo')), 'pw', { clock: systemClock });
+    fx = await tempRepo('roundtrip');
+    ({ dir, repo } = fx);
   });
-  after(async () => {
-    await repo.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.dispose());
 
   it('keeps a file whose bytes equal a tree blob apart from that tree', async () => {
     const src = join(dir, 'src');

@@ -6,16 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdtemp, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { systemClock } from '../core/clock.ts';
 import { isEnvsnapError } from '../core/errors.ts';
-import { noProgress, silentLogger } from '../core/logger.ts';
+import { silentLogger } from '../core/logger.ts';
 import { blobId } from '../repo/blob.ts';
 import { check, prune } from '../app/maintain.ts';
-import type { AppContext } from '../app/context.ts';
 import { createSnapshot } from '../app/create-snapshot.ts';
 import { restoreSnapshot } from '../app/restore-snapshot.ts';
 import { BlobType } from '../repo/blob.ts';
@@ -24,16 +22,10 @@ import { Repository } from '../repo/repository.ts';
 import { deleteSnapshot, type Snapshot } from '../snapshot/manifest.ts';
 import { FaultyStore } from '../storage/faulty/faulty-store.ts';
 import { LocalStore } from '../storage/local/local-store.ts';
+import { quietContext, tempRepo, writeFiles, type TempRepo } from '../testing/temp-repo.ts';
 import { deleteObsoletePacks, deleteOldIndexFiles, planPrune, pruneRepository, repackPacks, writePrunedIndex } from './prune.ts';
 
-const ctx: AppContext = { clock: systemClock, logger: silentLogger, progress: noProgress };
-
-async function writeFiles(root: string, files: Record<string, Buffer | string>): Promise<void> {
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), data);
-  }
-}
+const ctx = quietContext;
 
 /** Every file below dir (relative path → contents). */
 async function readTree(dir: string): Promise<Map<string, Buffer>> {
@@ -84,16 +76,16 @@ describe('pruneRepository', () => {
     for (const [k, v] of expected) assert.ok(got.get(k)!.equals(v), `${k} restores byte-identical`);
   }
 
+  let fx: TempRepo;
+
   beforeEach(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'envsnap-prune-'));
-    repoDir = join(tmp, 'repo');
-    const repo = await Repository.init(new LocalStore(repoDir), 'pw', { clock: systemClock });
-    open.push(repo);
+    fx = await tempRepo('prune');
+    ({ dir: tmp, repoDir } = fx);
   });
 
   afterEach(async () => {
     for (const r of open.splice(0)) await r.close();
-    await rm(tmp, { recursive: true, force: true });
+    await fx.dispose();
   });
 
   it('frees the space of a deleted snapshot and keeps the other restorable', async () => {

@@ -6,34 +6,24 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { systemClock } from '../core/clock.ts';
 import { shortId } from '../core/ids.ts';
-import { MemoryLogger, noProgress, silentLogger } from '../core/logger.ts';
+import { MemoryLogger, silentLogger } from '../core/logger.ts';
 import { blobId } from '../repo/blob.ts';
 import { check } from '../app/maintain.ts';
 import { createSnapshot } from '../app/create-snapshot.ts';
-import type { AppContext } from '../app/context.ts';
 import { BlobType } from '../repo/blob.ts';
 import { PackWriter } from '../repo/pack-writer.ts';
 import type { PackEntry } from '../repo/pack.ts';
 import { Repository } from '../repo/repository.ts';
-import { LocalStore } from '../storage/local/local-store.ts';
 import { checkRepository } from './check.ts';
 import { deleteSnapshot, listSnapshotIds } from './manifest.ts';
 import { walkTrees } from './walk.ts';
+import { quietContext, tempRepo, writeFiles, type TempRepo } from '../testing/temp-repo.ts';
 
-const ctx: AppContext = { clock: systemClock, logger: silentLogger, progress: noProgress };
-
-async function writeFiles(root: string, files: Record<string, Buffer | string>): Promise<void> {
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), data);
-  }
-}
+const ctx = quietContext;
 
 /** Every blob of every index file, with its pack. */
 async function indexEntries(repo: Repository): Promise<(PackEntry & { packId: string })[]> {
@@ -61,14 +51,15 @@ async function flipByte(path: string, offset: number): Promise<void> {
 }
 
 describe('checkRepository', () => {
+  let fx: TempRepo;
   let tmp: string;
   let repoDir: string;
   let src: string;
   let repo: Repository;
 
   beforeEach(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'envsnap-check-'));
-    repoDir = join(tmp, 'repo');
+    fx = await tempRepo('check');
+    ({ dir: tmp, repoDir, repo } = fx);
     src = join(tmp, 'src');
     await writeFiles(src, {
       'small.txt': 'hello, world\n',
@@ -76,14 +67,10 @@ describe('checkRepository', () => {
       'sub/deeper/notes.md': '# notes\n'.repeat(200),
       'sub/other.bin': randomBytes(20 * 1024),
     });
-    repo = await Repository.init(new LocalStore(repoDir), 'pw', { clock: systemClock });
     await createSnapshot(ctx, repo, { root: src });
   });
 
-  afterEach(async () => {
-    await repo.close();
-    await rm(tmp, { recursive: true, force: true });
-  });
+  afterEach(() => fx.dispose());
 
   it('is clean on a fresh repository, with and without reading data', async () => {
     const plain = await check(ctx, repo, { readData: false });
@@ -185,18 +172,16 @@ describe('checkRepository', () => {
 });
 
 describe('walkTrees', () => {
+  let fx: TempRepo;
   let tmp: string;
   let repo: Repository;
 
   beforeEach(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'envsnap-walk-'));
-    repo = await Repository.init(new LocalStore(join(tmp, 'repo')), 'pw', { clock: systemClock });
+    fx = await tempRepo('walk');
+    ({ dir: tmp, repo } = fx);
   });
 
-  afterEach(async () => {
-    await repo.close();
-    await rm(tmp, { recursive: true, force: true });
-  });
+  afterEach(() => fx.dispose());
 
   it('visits each tree once and returns unknown trees as problems', async () => {
     const src = join(tmp, 'src');

@@ -5,45 +5,30 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, unlink, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { chmod, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { systemClock } from '../core/clock.ts';
-import { noProgress, silentLogger } from '../core/logger.ts';
-import type { AppContext } from '../app/context.ts';
 import { createSnapshot } from '../app/create-snapshot.ts';
 import { Repository } from '../repo/repository.ts';
 import { FaultyStore } from '../storage/faulty/faulty-store.ts';
-import { LocalStore } from '../storage/local/local-store.ts';
 import { diffSnapshots } from './diff.ts';
+import { quietContext, tempRepo, writeFiles, type TempRepo } from '../testing/temp-repo.ts';
 
-const ctx: AppContext = { clock: systemClock, logger: silentLogger, progress: noProgress };
-
-async function writeFiles(root: string, files: Record<string, Buffer | string>): Promise<void> {
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), data);
-  }
-}
+const ctx = quietContext;
 
 describe('diffSnapshots', () => {
-  let tmp: string;
+  let fx: TempRepo<FaultyStore>;
   let src: string;
   let store: FaultyStore;
   let repo: Repository;
 
   beforeEach(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'envsnap-diff-'));
-    src = join(tmp, 'src');
-    store = new FaultyStore(new LocalStore(join(tmp, 'repo')));
-    repo = await Repository.init(store, 'pw', { clock: systemClock });
+    fx = await tempRepo('diff', (local) => new FaultyStore(local));
+    ({ store, repo } = fx);
+    src = join(fx.dir, 'src');
   });
 
-  afterEach(async () => {
-    await repo.close();
-    await rm(tmp, { recursive: true, force: true });
-  });
+  afterEach(() => fx.dispose());
 
   it('reports added, removed, modified, type-changed and metadata-only paths with totals', async () => {
     await writeFiles(src, {

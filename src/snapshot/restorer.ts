@@ -161,7 +161,7 @@ export class Restorer {
 
   /** Makes sure abs is a real directory (never a symlink to elsewhere); false to skip the subtree. */
   private async ensureDir(abs: Buffer, rel: string): Promise<boolean> {
-    const st = await lstatOrUndefined(abs);
+    const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     if (st?.isDirectory()) return true;
     if (st) {
       if (this.opts.overwrite !== 'always') {
@@ -177,7 +177,7 @@ export class Restorer {
 
   /** Whether an existing path may be replaced; counts skips. */
   private async mayReplace(abs: Buffer, node: TreeNode, rel: string): Promise<boolean> {
-    const st = await lstatOrUndefined(abs);
+    const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     if (!st) return true;
     if (st.isDirectory()) {
       this.warn(`${rel}: a directory is in the way; skipped`);
@@ -309,10 +309,6 @@ export class Restorer {
 function nsToSeconds(ns: string): number {
   const n = BigInt(ns);
   return (Number(n / 1000n) + 0.5) / 1e6;
-}
-
-async function lstatOrUndefined(p: Buffer) {
-  return lstatSync(p, { bigint: true, throwIfNoEntry: false });
 }
 
 async function unlinkIfExists(p: Buffer): Promise<void> {
