@@ -8,6 +8,11 @@ export const ExitCode = {
   noRepository: 10,
   locked: 11,
   wrongPassword: 12,
+  config: 20,
+  sourceUnavailable: 21,
+  sourceFailed: 22,
+  targetNotEmpty: 23,
+  forbidden: 24,
   interrupted: 130,
 } as const;
 
@@ -21,6 +26,16 @@ export function exitCodeFor(code: ErrorCode): number {
       return ExitCode.wrongPassword;
     case 'PARTIAL':
       return ExitCode.partial;
+    case 'CONFIG':
+      return ExitCode.config;
+    case 'SOURCE_UNAVAILABLE':
+      return ExitCode.sourceUnavailable;
+    case 'SOURCE_FAILED':
+      return ExitCode.sourceFailed;
+    case 'TARGET_NOT_EMPTY':
+      return ExitCode.targetNotEmpty;
+    case 'FORBIDDEN':
+      return ExitCode.forbidden;
     case 'INTERRUPTED':
       return ExitCode.interrupted;
     default:
@@ -35,4 +50,9 @@ export const EXIT_CODES_HELP = `Exit codes:
   10   no repository at the given location (or not an envsnap repository)
   11   the repository is locked by another process
   12   wrong password
+  20   the project configuration (envsnap.yaml) is missing or invalid
+  21   a source (database, Redis) cannot be reached or refuses the credentials
+  22   a source failed during the snapshot or restore
+  23   the restore target holds data: confirm on the terminal or pass --yes
+  24   not allowed by the environment's plan, type or your role
   130  interrupted (Ctrl-C / SIGINT, SIGTERM)`;

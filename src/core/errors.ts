@@ -16,7 +16,12 @@ export type ErrorCode =
   | 'IO' // another storage or file-system failure
   | 'UNSAFE_PATH' // a manifest path would escape the restore target
   | 'PARTIAL' // the operation finished but skipped some items (reported as warnings)
-  | 'INTERRUPTED'; // the user interrupted the operation
+  | 'INTERRUPTED' // the user interrupted the operation
+  | 'CONFIG' // the project configuration (envsnap.yaml) is missing or invalid
+  | 'SOURCE_UNAVAILABLE' // a database, Redis or file source cannot be reached or refuses access
+  | 'SOURCE_FAILED' // a source failed during capture or restore (table vanished, server went away)
+  | 'TARGET_NOT_EMPTY' // a restore target holds data and neither --yes nor an overwrite mode allows replacing it
+  | 'FORBIDDEN'; // the policy, plan or role does not allow the operation
 
 export class EnvsnapError extends Error {
   readonly code: ErrorCode;
