@@ -5,7 +5,7 @@
  * source data exactly like captured files. A TreeEntryReader is the EntryReader a sink reads from:
  * it lists a subtree's files and streams one file's chunks in order, a few fetched ahead.
  *
- * Source files get fixed metadata (mode 0600, the snapshot's time) so an unchanged source gives
+ * Source files get fixed metadata (mode 0600, the given time) so an unchanged source gives
  * identical trees and dedups completely.
  */
 import { EnvsnapError } from '../core/errors.ts';

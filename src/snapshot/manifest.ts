@@ -24,6 +24,49 @@ export interface SnapshotSummary {
   durationMs: number;
 }
 
+/** One source of an environment snapshot: where its files sit in the tree and what it captured. */
+export interface SourceRecord {
+  kind: 'files' | 'mysql' | 'redis' | 'sqlite';
+  /** The source's id in the environment ("default", "checkout", "cache"); "mounts" for the files. */
+  id: string;
+  /** Display name used in messages ("database default"). */
+  name: string;
+  /** Redis role (cache, page_cache, sessions, other). */
+  role?: string;
+  /** Directory of the source's files in the snapshot tree ("mysql/default", "files"). */
+  path: string;
+  /** Logical bytes captured. */
+  bytes: number;
+  /** Whether the capture reflects one point in time (a database transaction, files under maintenance). */
+  consistent: boolean;
+  /** The span the capture reflects: one instant for a pinned database, the read window otherwise. */
+  pointFrom: string;
+  pointTo: string;
+  /** Consistent point details (binlog position, GTID) and capture details; never secrets. */
+  point?: Record<string, unknown>;
+  details?: Record<string, unknown>;
+  durationMs: number;
+}
+
+/** Environment snapshots only: what the snapshot covers and how it was taken. */
+export interface EnvironmentInfo {
+  project: string;
+  name: string;
+  type: string;
+  plan: string;
+  /** consistent: taken under maintenance mode; live: without downtime. */
+  mode: 'consistent' | 'live';
+  /** manual (snapshot:create) or automatic (a schedule). */
+  trigger: 'manual' | 'automatic';
+  /** How long maintenance mode was on (consistent mode). */
+  maintenanceMs?: number;
+  /** Largest distance between the sources' points in time. */
+  skewMs: number;
+  sources: SourceRecord[];
+  /** Sources left out on purpose (e.g. Redis caches with --skip-cache). */
+  skipped: string[];
+}
+
 export interface SnapshotManifest {
   version: 1;
   time: string;
@@ -43,6 +86,8 @@ export interface SnapshotManifest {
   warnings: string[];
   summary: SnapshotSummary;
   programVersion: string;
+  /** Present on environment snapshots: the tree then holds one directory per source (see FORMAT.md). */
+  environment?: EnvironmentInfo;
 }
 
 export interface Snapshot extends SnapshotManifest {

@@ -21,6 +21,8 @@ export type OverwriteMode = 'always' | 'if-changed' | 'never';
 export interface RestoreOptions {
   target: string;
   include?: string[];
+  /** Relative paths never restored (the target keeps its own); exact matches. */
+  exclude?: string[];
   overwrite: OverwriteMode;
   logger: Logger;
   progress: Progress;
@@ -53,10 +55,12 @@ export class Restorer {
   private totalBytes = 0;
   private totalFiles = 0;
   private failure: unknown;
+  private readonly skip: Set<string>;
 
   constructor(repo: Repository, opts: RestoreOptions) {
     this.repo = repo;
     this.opts = opts;
+    this.skip = new Set(opts.exclude ?? []);
     this.fileSlots = new Semaphore(opts.files ?? 8);
   }
 
@@ -86,6 +90,7 @@ export class Restorer {
       if (sel && !sel.all && !childSel) continue;
       seen.add(key);
       const childRel = rel ? `${rel}/${node.name}` : node.name;
+      if (this.skip.has(childRel)) continue;
       if (node.type === 'dir') {
         if (!node.subtree) throw new EnvsnapError('CORRUPT', `directory ${childRel} has no tree: run "envsnap check"`);
         await this.validate(node.subtree, childRel, childSel);
@@ -121,6 +126,7 @@ export class Restorer {
       if (sel && !sel.all && !childSel) continue;
       const childAbs = Buffer.concat([abs, SLASH, name]);
       const childRel = rel ? `${rel}/${encodeName(name).text}` : encodeName(name).text;
+      if (this.skip.has(childRel)) continue;
       switch (node.type) {
         case 'dir':
           if (await this.ensureDir(childAbs, childRel)) {

@@ -1,0 +1,223 @@
+/**
+ * createEnvironmentSnapshot: every source of one environment → one snapshot.
+ *
+ * Order of a run, chosen to keep downtime to the part that needs it:
+ *   1. open every source (connect, check credentials) — a wrong password never costs downtime
+ *   2. maintenance mode on (consistent mode only)
+ *   3. pin every source (the databases' consistent point) and capture the mounts
+ *   4. maintenance mode off — always, also on failure
+ *   5. capture the pinned sources (rows stream from the consistent snapshot) and Redis
+ *   6. root tree, packs and index, then the manifest: the manifest write is the commit, so a run
+ *      that fails anywhere leaves no snapshot behind, only data the next run reuses.
+ * The root tree holds one directory per source: `files/` (the mounts, relative to the environment's
+ * root), `mysql/<id>/`, `redis/<id>/`, `sqlite/<id>/`.
+ */
+import { hostname, userInfo } from 'node:os';
+import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
+import { withLock } from '../repo/lock.ts';
+import type { Repository } from '../repo/repository.ts';
+import { Archiver, selectionFromPaths } from '../snapshot/archiver.ts';
+import { EntryTreeBuilder } from '../snapshot/entry-tree.ts';
+import { listSnapshots, saveSnapshot, type EnvironmentInfo, type Snapshot, type SnapshotManifest, type SourceRecord } from '../snapshot/manifest.ts';
+import { decodeTree } from '../snapshot/tree.ts';
+import { BlobType } from '../repo/blob.ts';
+import { compileExcludes } from '../sources/files/exclude.ts';
+import type { CaptureOptions, PinResult, Source } from '../sources/source.ts';
+import type { AppContext } from './context.ts';
+import type { SourceSpec } from './environment-sources.ts';
+import { PROGRAM_VERSION } from './version.ts';
+
+/** Runs a function with the shop in maintenance mode and reports how long it was on. */
+export interface MaintenanceRunner {
+  readonly description: string;
+  run<T>(fn: () => Promise<T>): Promise<{ result: T; onMs: number }>;
+}
+
+export interface EnvironmentSnapshotInput {
+  project: string;
+  env: { name: string; type: string; plan: string; root: string; mounts: string[]; exclude: string[] };
+  sources: SourceSpec[];
+  /** Sources left out on purpose, for the manifest ("redis cache (--skip-cache)"). */
+  skipped?: string[];
+  /** undefined: live (no maintenance mode). */
+  maintenance?: MaintenanceRunner;
+  trigger?: 'manual' | 'automatic';
+  tags?: string[];
+}
+
+export const FILES_DIR = 'files';
+
+export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repository, input: EnvironmentSnapshotInput): Promise<Snapshot> {
+  const clock = ctx.clock;
+  const started = clock.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const opts: CaptureOptions = { logger: ctx.logger, progress: ctx.progress };
+  const { env } = input;
+  const live = input.maintenance === undefined;
+
+  return withLock(repo, { exclusive: false, operation: 'snapshot', logger: ctx.logger }, async () => {
+    await repo.loadIndex();
+    const adopted = await repo.adoptUnindexedPacks();
+    if (adopted > 0) ctx.logger.info(`reusing ${adopted} pack(s) left by an interrupted run`);
+    const parentFiles = await findParentFilesTree(repo, input.project, env.name);
+
+    const opened: { spec: SourceSpec; source: Source }[] = [];
+    const saver = repo.newSaver();
+    try {
+      // 1. open
+      for (const spec of input.sources) {
+        const source = spec.create();
+        opened.push({ spec, source });
+      }
+      await Promise.all(opened.map(({ source }) => source.open(opts)));
+
+      // 2–4. pin and mounts, under maintenance unless live
+      const pinAndMounts = async () => {
+        const pins = await Promise.all(
+          opened.map(async ({ source }) => {
+            const pin: PinResult = await source.pin();
+            return { pin, at: clock.now() };
+          }),
+        );
+        const filesFrom = clock.now();
+        const archiver = new Archiver(repo, saver, {
+          root: env.root,
+          selection: selectionFromPaths(env.mounts),
+          exclude: compileExcludes(env.exclude),
+          parentTree: parentFiles,
+          logger: ctx.logger,
+          progress: ctx.progress,
+        });
+        const files = await archiver.run();
+        return { pins, files, filesFrom, filesTo: clock.now() };
+      };
+      let maintenanceMs: number | undefined;
+      let stage;
+      if (input.maintenance) {
+        ctx.logger.info(`maintenance mode on (${input.maintenance.description})`);
+        const r = await input.maintenance.run(pinAndMounts);
+        maintenanceMs = r.onMs;
+        ctx.logger.info(`maintenance mode off after ${(r.onMs / 1000).toFixed(1)} s`);
+        stage = r.result;
+      } else {
+        stage = await pinAndMounts();
+      }
+      // 5. capture
+      // Fixed metadata (time 0) so an unchanged source gives the very same trees: the time is in the manifest.
+      const builder = new EntryTreeBuilder(repo, saver, { mtimeNs: '0' });
+      const records: SourceRecord[] = [];
+      records.push({
+        kind: 'files',
+        id: 'mounts',
+        name: 'mounts',
+        path: FILES_DIR,
+        bytes: stage.files.summary.bytes,
+        consistent: !live,
+        pointFrom: iso(stage.filesFrom),
+        pointTo: iso(stage.filesTo),
+        details: { ...stage.files.summary, mounts: env.mounts },
+        durationMs: stage.filesTo - stage.filesFrom,
+      });
+      builder.addSubtree(FILES_DIR, stage.files.tree);
+      const captured = await Promise.all(
+        opened.map(async ({ spec, source }, i) => {
+          const from = clock.now();
+          const path = `${spec.kind}/${spec.id}`;
+          try {
+            const r = await source.capture(builder.writer(path), opts);
+            return { spec, path, r, from, to: clock.now(), pin: stage.pins[i] };
+          } catch (err) {
+            throw asSourceFailure(err, spec.name);
+          }
+        }),
+      );
+      for (const c of captured) {
+        const pinned = c.pin.pin.consistent;
+        records.push({
+          kind: c.spec.kind,
+          id: c.spec.id,
+          name: c.spec.name,
+          ...(c.spec.role ? { role: c.spec.role } : {}),
+          path: c.path,
+          bytes: c.r.bytes,
+          consistent: pinned,
+          pointFrom: iso(pinned ? c.pin.at : c.from),
+          pointTo: iso(pinned ? c.pin.at : c.to),
+          point: c.pin.pin.details,
+          details: c.r.details,
+          durationMs: c.to - c.from,
+        });
+      }
+      const tree = await builder.finish();
+      await saver.finish();
+
+      // 6. commit
+      const froms = records.map((r) => Date.parse(r.pointFrom));
+      const tos = records.map((r) => Date.parse(r.pointTo));
+      const environment: EnvironmentInfo = {
+        project: input.project,
+        name: env.name,
+        type: env.type,
+        plan: env.plan,
+        mode: live ? 'live' : 'consistent',
+        trigger: input.trigger ?? 'manual',
+        ...(maintenanceMs !== undefined ? { maintenanceMs } : {}),
+        skewMs: Math.max(...tos) - Math.min(...froms),
+        sources: records,
+        skipped: input.skipped ?? [],
+      };
+      const totalBytes = records.reduce((n, r) => n + r.bytes, 0);
+      const manifest: SnapshotManifest = {
+        version: 1,
+        time: iso(started),
+        hostname: hostname(),
+        username: userInfo().username,
+        root: env.root,
+        paths: env.mounts,
+        tree,
+        tags: input.tags ?? [],
+        env: env.name,
+        excludes: env.exclude,
+        partial: stage.files.partial,
+        warningCount: stage.files.warningCount,
+        warnings: stage.files.warnings,
+        summary: {
+          ...stage.files.summary,
+          bytes: totalBytes,
+          addedBytes: saver.stats.newBytes,
+          storedBytes: saver.stats.storedBytes,
+          durationMs: clock.now() - started,
+        },
+        programVersion: PROGRAM_VERSION,
+        environment,
+      };
+      const id = await saveSnapshot(repo, manifest);
+      ctx.progress.done();
+      return { ...manifest, id };
+    } catch (err) {
+      await saver.abort();
+      throw err;
+    } finally {
+      await Promise.all(opened.map(({ source }) => source.close().catch(() => {})));
+    }
+  });
+}
+
+/** Errors from a driver that are not ours yet get the source's name and a code. */
+function asSourceFailure(err: unknown, name: string): unknown {
+  if (isEnvsnapError(err)) return err;
+  const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return new EnvsnapError('SOURCE_FAILED', `${name} failed during the snapshot: ${msg}; no snapshot was saved`, { cause: err });
+}
+
+/** The files tree of the latest snapshot of the same environment on this host, for incremental reading. */
+async function findParentFilesTree(repo: Repository, project: string, env: string): Promise<string | undefined> {
+  const last = (await listSnapshots(repo)).filter((s) => s.environment?.project === project && s.env === env && s.hostname === hostname()).at(-1);
+  if (!last) return undefined;
+  try {
+    const root = decodeTree(await repo.loadBlob(BlobType.tree, Buffer.from(last.tree, 'hex')), last.tree);
+    return root.nodes.find((n) => n.name === FILES_DIR && n.type === 'dir')?.subtree;
+  } catch {
+    return undefined; // a damaged parent only costs re-reading
+  }
+}
