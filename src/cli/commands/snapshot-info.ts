@@ -17,8 +17,18 @@ export function register(program: Command): void {
       const sm = snap.summary;
       printLine(`snapshot   ${snap.id}`);
       printLine(`created    ${snap.time} on ${snap.hostname} by ${snap.username}`);
+      const env = snap.environment;
+      if (env) {
+        printLine(`env        ${env.project}/${snap.env} (${env.type}, plan ${env.plan})`);
+        printLine(`mode       ${env.mode}, ${env.trigger}${env.maintenanceMs !== undefined ? `; maintenance mode on for ${(env.maintenanceMs / 1000).toFixed(1)} s` : ''}; skew between sources ${(env.skewMs / 1000).toFixed(1)} s`);
+      }
       printLine(`root       ${snap.root}`);
-      printLine(`paths      ${snap.paths.join(' ')}`);
+      printLine(`${env ? 'mounts    ' : 'paths     '} ${snap.paths.join(' ')}`);
+      for (const r of env?.sources ?? []) {
+        const point = r.point && Object.keys(r.point).length ? ` at ${Object.entries(r.point).filter(([, v]) => v !== undefined && v !== null && v !== '' && typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`).join(' ')}` : '';
+        printLine(`source     ${r.name}: ${formatBytes(r.bytes)}${r.consistent ? ', consistent' : ', live'}${point} (${(r.durationMs / 1000).toFixed(1)} s)`);
+      }
+      for (const k of env?.skipped ?? []) printLine(`skipped    ${k}`);
       if (snap.parent) printLine(`parent     ${snap.parent.slice(0, 8)}`);
       if (snap.tags.length) printLine(`tags       ${snap.tags.join(', ')}`);
       if (snap.excludes.length) printLine(`excludes   ${snap.excludes.join(' ')}`);
