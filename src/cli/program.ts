@@ -19,12 +19,16 @@ import { register as unlock } from './commands/unlock.ts';
 import { register as check } from './commands/check.ts';
 import { register as prune } from './commands/prune.ts';
 import { register as snapshotDiff } from './commands/snapshot-diff.ts';
+import { register as envDiscover } from './commands/env-discover.ts';
+import { register as envList } from './commands/env-list.ts';
 
 const program = new Command('envsnap')
-  .description('environment snapshots: files (and soon databases and Redis), deduplicated, compressed and encrypted')
+  .description('environment snapshots of web shops: database, Redis and files, deduplicated, compressed and encrypted')
   .version(PROGRAM_VERSION)
   .option('-r, --repo <path>', 'repository location (default: $ENVSNAP_REPO)')
   .option('--password-file <file>', 'read the repository password from a file (else $ENVSNAP_PASSWORD, else a prompt on a terminal)')
+  .option('-c, --config <file>', 'project configuration file (default: ./envsnap.yaml)')
+  .option('-e, --env <name>', 'environment of the project configuration to work on (default: the only one)')
   .option('--json', 'print machine-readable JSON on stdout')
   .option('-q, --quiet', 'print only errors and warnings')
   .option('-v, --verbose', 'print debug details')
@@ -32,7 +36,7 @@ const program = new Command('envsnap')
   .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment: ENVSNAP_REPO, ENVSNAP_PASSWORD, ENVSNAP_NEW_PASSWORD (key:add, key:passwd).`)
   .exitOverride();
 
-for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotDiff, check, prune, keys, unlock]) register(program);
+for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotDiff, check, prune, keys, unlock, envDiscover, envList]) register(program);
 
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -14,6 +14,8 @@ import { cliLogger, cliProgress, type OutputOptions } from './render.ts';
 export interface GlobalOptions {
   repo?: string;
   passwordFile?: string;
+  config?: string;
+  env?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;

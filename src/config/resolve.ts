@@ -1,0 +1,147 @@
+/**
+ * From what the user wrote (schema.ts) to resolved settings (project-config.ts): defaults applied,
+ * paths made absolute (the config file's directory for root, repository, password files and MySQL
+ * sockets; the environment's root for everything inside it), ids filled in and checked unique, Redis passwords
+ * moved out of URLs, and the rules that span keys checked with errors that point at the key.
+ */
+import { isAbsolute, posix, resolve } from 'node:path';
+import type { ConfigErrors, KeyPath } from './config-error.ts';
+import type { DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig } from './project-config.ts';
+import { NAME_PATTERN, NAME_RULE, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput } from './schema.ts';
+import { InlineSecret, type Secret, type SecretRef } from './secrets.ts';
+
+export function resolveProject(input: ProjectInput, file: string, dir: string, errors: ConfigErrors): ProjectConfig {
+  const environments = new Map<string, EnvironmentConfig>();
+  for (const [name, env] of Object.entries(input.environments ?? {})) {
+    const path = ['environments', name];
+    if (!NAME_PATTERN.test(name)) throw errors.at(path, 'invalid environment name', `rename it: ${NAME_RULE}`);
+    environments.set(name, resolveEnvironment(name, env, dir, path, errors));
+  }
+  return { file, project: input.project, repository: resolveRepository(input.repository, dir, errors), password: secretRef(input, dir, [], errors), environments };
+}
+
+function resolveRepository(repository: string, dir: string, errors: ConfigErrors): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) {
+    if (repository.startsWith('s3://')) return repository;
+    throw errors.at(['repository'], 'unsupported repository URL', 'use a directory path or an s3:// URL');
+  }
+  return resolve(dir, repository);
+}
+
+/** password_env / password_file of the object at `path`; password files are relative to the config file. */
+function secretRef(o: { password_env?: string; password_file?: string }, dir: string, path: KeyPath, errors: ConfigErrors): SecretRef {
+  if (o.password_env !== undefined && o.password_file !== undefined) throw errors.at([...path, 'password_file'], 'both password_env and password_file are set', 'keep one of them');
+  if (o.password_env !== undefined) return { env: o.password_env };
+  if (o.password_file !== undefined) return { file: resolve(dir, o.password_file) };
+  return {};
+}
+
+function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, path: KeyPath, errors: ConfigErrors): EnvironmentConfig {
+  const root = resolve(dir, env.root);
+  return {
+    name,
+    type: env.type,
+    plan: env.plan ?? 'starter',
+    root,
+    mounts: resolveMounts(env.mounts ?? [], [...path, 'mounts'], errors),
+    exclude: env.exclude ?? [],
+    databases: resolveDatabases(env.database, root, dir, [...path, 'database'], errors),
+    redis: resolveRedis(env.redis ?? [], dir, [...path, 'redis'], errors),
+    maintenance: resolveMaintenance(env.maintenance, root, [...path, 'maintenance'], errors),
+  };
+}
+
+/** Mounts are paths inside the root: relative, without `..`; normalised (`./var/` → `var`). */
+function resolveMounts(mounts: string[], path: KeyPath, errors: ConfigErrors): string[] {
+  const out: string[] = [];
+  mounts.forEach((m, i) => {
+    const at = [...path, i];
+    if (m.trim() === '') throw errors.at(at, 'empty mount path', 'remove it or name a directory below root');
+    if (isAbsolute(m)) throw errors.at(at, `mount ${JSON.stringify(m)} is absolute`, 'write it relative to the environment root');
+    if (m.split(/[\\/]/).includes('..')) throw errors.at(at, `mount ${JSON.stringify(m)} leaves the root (..)`, 'name a directory below the environment root');
+    const norm = posix.normalize(m).replace(/\/+$/, '');
+    if (out.includes(norm)) throw errors.at(at, `mount ${JSON.stringify(norm)} is listed twice`, 'remove one');
+    out.push(norm);
+  });
+  return out;
+}
+
+function resolveDatabases(input: DatabaseInput | DatabaseInput[] | undefined, root: string, dir: string, path: KeyPath, errors: ConfigErrors): DatabaseConfig[] {
+  if (input === undefined) return [];
+  const list = Array.isArray(input) ? input : [input];
+  const seen = new Set<string>();
+  return list.map((db, i) => {
+    const at = Array.isArray(input) ? [...path, i] : path;
+    const id = db.id ?? 'default';
+    if (seen.has(id)) throw errors.at([...at, 'id'], `database id ${id} is used twice`, 'give each database of the environment its own id');
+    seen.add(id);
+    if (db.type === 'sqlite') return { kind: 'sqlite', id, path: resolve(root, db.path) };
+    return {
+      kind: 'mysql',
+      id,
+      host: db.host ?? '127.0.0.1',
+      port: db.port ?? 3306,
+      ...(db.socket !== undefined ? { socket: resolve(dir, db.socket) } : {}),
+      user: db.user,
+      database: db.name,
+      password: secretRef(db, dir, at, errors),
+    };
+  });
+}
+
+function resolveRedis(list: RedisInput[], dir: string, path: KeyPath, errors: ConfigErrors): RedisConfig[] {
+  // Explicit ids first, so a default id never takes one the user chose for a later entry.
+  const used = new Set<string>();
+  list.forEach((r, i) => {
+    if (r.id === undefined) return;
+    if (used.has(r.id)) throw errors.at([...path, i, 'id'], `Redis id ${r.id} is used twice`, 'give each Redis entry its own id');
+    used.add(r.id);
+  });
+  return list.map((r, i) => {
+    const at = [...path, i];
+    const role = r.role ?? 'other';
+    let id = r.id;
+    if (id === undefined) {
+      id = role;
+      for (let n = 2; used.has(id); n++) id = `${role}-${n}`;
+      used.add(id);
+    }
+    const { url, inlinePassword } = parseRedisUrl(r.url, [...at, 'url'], errors);
+    let password: Secret = secretRef(r, dir, at, errors);
+    if (inlinePassword !== undefined) {
+      if (password.env !== undefined || password.file !== undefined) throw errors.at([...at, 'url'], 'the URL carries a password and password_env / password_file is set too', 'keep one of them');
+      password = new InlineSecret(inlinePassword);
+    }
+    return { id, role, url, password };
+  });
+}
+
+/** A redis:// or rediss:// URL without its password, and that password (percent-decoded). The URL is never echoed: it may hold the password. */
+function parseRedisUrl(raw: string, path: KeyPath, errors: ConfigErrors): { url: string; inlinePassword?: string } {
+  const shape = 'write it as redis://[:password@]host[:port][/db] or rediss://…';
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw errors.at(path, 'not a valid URL', shape);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw errors.at(path, `unsupported scheme ${u.protocol.replace(/:$/, '')}`, shape);
+  if (u.hostname === '') throw errors.at(path, 'the URL names no host', shape);
+  if (!/^(\/(\d+)?)?$/.test(u.pathname) || u.search || u.hash) throw errors.at(path, 'the part after the host must be a database number (/0, /1, …)', shape);
+  const inlinePassword = u.password === '' ? undefined : decodeURIComponent(u.password);
+  u.password = '';
+  return { url: u.toString(), ...(inlinePassword !== undefined ? { inlinePassword } : {}) };
+}
+
+function resolveMaintenance(m: MaintenanceInput | undefined, root: string, path: KeyPath, errors: ConfigErrors): MaintenanceConfig {
+  if (m === undefined) return { kind: 'none' };
+  const hasCommand = m.command_on !== undefined || m.command_off !== undefined;
+  if (m.flag !== undefined) {
+    if (hasCommand) throw errors.at(path, 'both a flag and commands are set', 'keep either flag or command_on and command_off');
+    return { kind: 'flag', flag: resolve(root, m.flag) };
+  }
+  if (!hasCommand) throw errors.at(path, 'no maintenance method', 'set flag (a file below root) or command_on and command_off, or remove maintenance');
+  if (m.command_on === undefined) throw errors.at([...path, 'command_on'], 'missing required key (command_off is set)', 'add it');
+  if (m.command_off === undefined) throw errors.at([...path, 'command_off'], 'missing required key (command_on is set)', 'add it');
+  return { kind: 'command', on: m.command_on, off: m.command_off };
+}

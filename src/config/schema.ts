@@ -1,0 +1,103 @@
+/**
+ * The shape of envsnap.yaml as the user writes it (snake_case keys, defaults not yet applied,
+ * paths not yet resolved). Every object is strict: an unknown key is an error, so a misspelt
+ * setting is never silently ignored. Rules that span keys (unique ids, one password source,
+ * mount paths, Redis URLs) are checked when resolving (resolve.ts), where messages can be specific.
+ */
+import { z } from 'zod';
+
+export const ENVIRONMENT_TYPES = ['integration', 'staging', 'production'] as const;
+export const PLANS = ['starter', 'pro'] as const;
+export const REDIS_ROLES = ['cache', 'page_cache', 'sessions', 'other'] as const;
+
+/** Project, environment, database and Redis names: they end up in snapshot paths and flags. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+export const NAME_RULE = 'lower-case letters, digits, _ and -, starting with a letter or digit';
+export const ENV_VAR_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const name = z.string().regex(NAME_PATTERN, { error: `must be ${NAME_RULE}` });
+const nonEmpty = z.string().min(1);
+
+const passwordKeys = {
+  password_env: z.string().regex(ENV_VAR_PATTERN, { error: 'must be an environment variable name (letters, digits and _)' }).optional(),
+  password_file: nonEmpty.optional(),
+};
+
+export const MysqlInput = z.strictObject({
+  type: z.literal('mysql'),
+  id: name.optional(),
+  host: nonEmpty.optional(),
+  port: z.int().min(1).max(65535).optional(),
+  socket: nonEmpty.optional(),
+  user: nonEmpty,
+  name: nonEmpty,
+  ...passwordKeys,
+});
+
+export const SqliteInput = z.strictObject({
+  type: z.literal('sqlite'),
+  id: name.optional(),
+  path: nonEmpty,
+});
+
+export const DatabaseInput = z.discriminatedUnion('type', [MysqlInput, SqliteInput]);
+
+export const RedisInput = z.strictObject({
+  url: nonEmpty,
+  role: z.enum(REDIS_ROLES).optional(),
+  id: name.optional(),
+  ...passwordKeys,
+});
+
+export const MaintenanceInput = z.strictObject({
+  flag: nonEmpty.optional(),
+  command_on: nonEmpty.optional(),
+  command_off: nonEmpty.optional(),
+});
+
+export const EnvironmentInput = z.strictObject({
+  type: z.enum(ENVIRONMENT_TYPES),
+  plan: z.enum(PLANS).optional(),
+  root: nonEmpty,
+  mounts: z.array(z.string()).optional(),
+  exclude: z.array(nonEmpty).optional(),
+  database: z.union([DatabaseInput, z.array(DatabaseInput)]).optional(),
+  redis: z.array(RedisInput).optional(),
+  maintenance: MaintenanceInput.optional(),
+});
+
+export const ProjectInput = z.strictObject({
+  project: name,
+  repository: nonEmpty,
+  ...passwordKeys,
+  environments: z.record(z.string(), EnvironmentInput).nullish(),
+});
+
+export type MysqlInput = z.infer<typeof MysqlInput>;
+export type SqliteInput = z.infer<typeof SqliteInput>;
+export type DatabaseInput = z.infer<typeof DatabaseInput>;
+export type RedisInput = z.infer<typeof RedisInput>;
+export type MaintenanceInput = z.infer<typeof MaintenanceInput>;
+export type EnvironmentInput = z.infer<typeof EnvironmentInput>;
+export type ProjectInput = z.infer<typeof ProjectInput>;
+
+const keysOf = (o: { shape: object }) => Object.keys(o.shape);
+
+/**
+ * The keys allowed in the object at `path` of the raw document (for "unknown key" messages), or
+ * undefined when the path is not an object envsnap knows.
+ */
+export function allowedKeys(path: readonly PropertyKey[], objectAtPath: unknown): string[] | undefined {
+  const p = path.map(String);
+  if (p.length === 0) return keysOf(ProjectInput);
+  if (p[0] !== 'environments') return undefined;
+  if (p.length === 2) return keysOf(EnvironmentInput);
+  const section = p[2];
+  if (section === 'maintenance' && p.length === 3) return keysOf(MaintenanceInput);
+  if (section === 'redis' && p.length === 4) return keysOf(RedisInput);
+  if (section === 'database' && (p.length === 3 || p.length === 4)) {
+    const type = (objectAtPath as { type?: unknown } | null)?.type;
+    return type === 'sqlite' ? keysOf(SqliteInput) : keysOf(MysqlInput);
+  }
+  return undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * FlagMaintenance: maintenance mode by a flag file the shop checks on every request (Magento's
+ * `var/.maintenance.flag`; an empty file is enough, and `var/.maintenance.ip` is left alone).
+ *
+ * A flag that already exists when on() runs means an admin put the shop into maintenance: it is left
+ * in place afterwards. A flag this process created is removed by off(), and, as a last resort, by a
+ * synchronous `exit` handler, so even a process.exit() elsewhere cannot leave the shop down.
+ */
+import { existsSync, statSync, unlinkSync } from 'node:fs';
+import { open, stat, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
+import { EnvsnapError, errnoCode } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { MaintenanceMode } from './maintenance-mode.ts';
+
+export class FlagMaintenance implements MaintenanceMode {
+  readonly description: string;
+  private readonly flag: string;
+  private readonly logger: Logger;
+  /** True while a flag this process created is in place. */
+  private created = false;
+  private switchingOff: Promise<void> | undefined;
+  private readonly removeAtExit = (): void => {
+    if (!this.created) return;
+    try {
+      unlinkSync(this.flag);
+      this.created = false;
+    } catch {
+      // Nothing more can be done while exiting; off() has already warned if it failed before.
+    }
+  };
+
+  /** Checks the setting now (CONFIG), so a wrong path fails before any source is touched. */
+  constructor(flag: string, logger: Logger) {
+    this.flag = flag;
+    this.logger = logger;
+    this.description = `flag ${flag}`;
+    if (!isAbsolute(flag)) throw new EnvsnapError('CONFIG', `maintenance flag ${flag} is not an absolute path; give the full path in envsnap.yaml`);
+    this.checkFolder(existsSync(dirname(flag)) && statSync(dirname(flag)).isDirectory());
+  }
+
+  async on(): Promise<void> {
+    if (this.created) return;
+    // Checked again: the folder may have gone since the settings were read.
+    this.checkFolder(await stat(dirname(this.flag)).then((s) => s.isDirectory(), () => false));
+    try {
+      // 'wx': create, failing if it exists, so an admin's flag is never taken over.
+      await (await open(this.flag, 'wx')).close();
+      this.created = true;
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') {
+        this.logger.info(`maintenance flag ${this.flag} was already there (the shop was already in maintenance); it stays after the snapshot`);
+        return;
+      }
+      throw new EnvsnapError('IO', `cannot create maintenance flag ${this.flag} (${errnoCode(err) ?? String(err)}); check that envsnap may write to ${dirname(this.flag)}`, { cause: err });
+    }
+    process.on('exit', this.removeAtExit);
+  }
+
+  off(): Promise<void> {
+    this.switchingOff ??= this.removeFlag().finally(() => {
+      this.switchingOff = undefined;
+    });
+    return this.switchingOff;
+  }
+
+  private async removeFlag(): Promise<void> {
+    if (!this.created) return;
+    let last: unknown;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await unlink(this.flag);
+        last = undefined;
+        break;
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') {
+          last = undefined;
+          break;
+        }
+        last = err;
+      }
+    }
+    if (last !== undefined) {
+      const message = `maintenance mode is still ON: the flag ${this.flag} could not be removed (${errnoCode(last) ?? String(last)}); delete it by hand (rm ${this.flag}) to bring the shop back`;
+      this.logger.warn(message);
+      throw new EnvsnapError('IO', message, { cause: last });
+    }
+    this.created = false;
+    process.removeListener('exit', this.removeAtExit);
+  }
+
+  private checkFolder(exists: boolean): void {
+    if (!exists) {
+      throw new EnvsnapError(
+        'CONFIG',
+        `the folder of maintenance flag ${this.flag} does not exist; the flag must be in the shop's var/ folder — fix maintenance.flag in envsnap.yaml`,
+      );
+    }
+  }
+}
