@@ -30,7 +30,7 @@ import { PROGRAM_VERSION } from './version.ts';
 /** Runs a function with the shop in maintenance mode and reports how long it was on. */
 export interface MaintenanceRunner {
   readonly description: string;
-  run<T>(fn: () => Promise<T>): Promise<{ result: T; onMs: number }>;
+  run<T>(fn: () => Promise<T>): Promise<{ result: T; onMs: number; offFailed?: boolean }>;
 }
 
 export interface EnvironmentSnapshotInput {
@@ -92,12 +92,14 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         return { pins, files, filesFrom, filesTo: clock.now() };
       };
       let maintenanceMs: number | undefined;
+      let offFailed = false;
       let stage;
       if (input.maintenance) {
         ctx.logger.info(`maintenance mode on (${input.maintenance.description})`);
         const r = await input.maintenance.run(pinAndMounts);
         maintenanceMs = r.onMs;
-        ctx.logger.info(`maintenance mode off after ${(r.onMs / 1000).toFixed(1)} s`);
+        offFailed = r.offFailed === true;
+        if (!offFailed) ctx.logger.info(`maintenance mode off after ${(r.onMs / 1000).toFixed(1)} s`);
         stage = r.result;
       } else {
         stage = await pinAndMounts();
@@ -193,6 +195,12 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
       };
       const id = await saveSnapshot(repo, manifest);
       ctx.progress.done();
+      if (offFailed) {
+        throw new EnvsnapError(
+          'SOURCE_FAILED',
+          `snapshot ${id.slice(0, 8)} was saved, but maintenance mode of ${env.name} could not be switched off (${input.maintenance!.description}): switch it off by hand now`,
+        );
+      }
       return { ...manifest, id };
     } catch (err) {
       await saver.abort();
