@@ -1,25 +1,33 @@
 /**
- * `npm run demo`: the main job of envsnap end to end, through the real CLI in child processes.
+ * `npm run demo`: the main job of envsnap end to end, through the real CLI in child processes, on
+ * embedded defaults: a local repository and a demo environment that needs no server.
  *
- * In `demo/` at the project root (wiped and recreated on every run) it generates a small, deterministic
- * shop-like tree (`demo/shop/`), creates an encrypted repository (`demo/repo`), takes a snapshot,
- * changes the tree (edits a log, adds an image, deletes one), takes a second snapshot, lists, inspects
- * and compares them (`snapshot:diff`, when the CLI has it), restores each into its own directory and checks that every restored path is byte-identical to the
- * tree as it was when that snapshot was taken (plus type, permission bits, modification time and
- * symlink targets). When the CLI has a `check` command with `--read-data`, it runs that too.
- * Prints every command with its output and ends with "demo OK", or exits non-zero naming what differed.
+ * In `demo/` at the project root (wiped and recreated on every run) it generates a small,
+ * deterministic Magento-shaped shop (`demo/shop/`: app/etc, pub/media, var, and an SQLite database
+ * standing in for MySQL) and a project file `demo/envsnap.yaml` with two environments, production
+ * and staging. Then: init; a consistent snapshot of production (maintenance flag on, then off again);
+ * changes to files and database; a live snapshot; list, info, diff; restore of the first snapshot
+ * into staging (like Platform.sh's restore to another environment) and of the second in place after
+ * damaging production; each restore is verified byte for byte (files with mode, mtime, symlinks;
+ * every table's rows); check --read-data. Ends with "demo OK", or exits non-zero naming what differed.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, utimesSync, appendFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
 const DEMO = join(ROOT, 'demo');
 const SHOP = join(DEMO, 'shop');
+const STAGING = join(DEMO, 'staging');
 const REPO = join(DEMO, 'repo');
+const CONFIG = join(DEMO, 'envsnap.yaml');
+const SHOP_DB = join(SHOP, 'db', 'shop.sqlite');
+const STAGING_DB = join(STAGING, 'db', 'shop.sqlite');
+const FLAG = join(SHOP, 'var', '.maintenance.flag');
 const PASSWORD = 'demo-password';
 
 // ---------------------------------------------------------------------------------------------------
@@ -84,14 +92,9 @@ function envsnap(args: string[], opts: { cwd?: string; expect?: number[]; quiet?
   return { status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Whether this envsnap has `command` (and `flag`, when given): an unknown command's --help prints the general help instead. */
-function hasCommand(command: string, flag?: string): boolean {
-  const help = envsnap([command, '--help'], { quiet: true, expect: [0, 1] });
-  return help.status === 0 && help.stdout.startsWith(`Usage: envsnap ${command} `) && (flag === undefined || help.stdout.includes(flag));
-}
 
 function snapshotIdFrom(out: RunResult): string {
-  const m = /snapshot ([0-9a-f]{8}) saved/.exec(out.stdout);
+  const m = /snapshot ([0-9a-f]{8}) (?:of \S+ )?saved/.exec(out.stdout);
   if (!m) fail(`snapshot:create printed no "snapshot <id> saved" line:\n${out.stdout}${out.stderr}`);
   return m[1];
 }
@@ -317,12 +320,6 @@ function compare(want: Manifest, got: Manifest): string[] {
   return diffs;
 }
 
-function verifyRestore(label: string, dir: string, want: Manifest): void {
-  const diffs = compare(want, manifestOf(dir));
-  if (diffs.length > 0) fail(`${label}: ${shown(dir)} differs from the tree at that snapshot:\n   ${diffs.join('\n   ')}`);
-  const t = totals(want);
-  process.stdout.write(`${label}: ${shown(dir)} matches the tree at that snapshot: ${want.size} paths, ${t.files} files, ${t.bytes} bytes, all sha256 equal\n`);
-}
 
 function duSize(dir: string): number {
   let n = 0;
@@ -338,66 +335,177 @@ function mib(n: number): string {
 
 // ---------------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------------
+// The database (SQLite, standing in for MySQL so the demo needs no server) and the project file
+
+function createDatabase(rng: Prng): void {
+  mkdirSync(dirname(SHOP_DB), { recursive: true });
+  const db = new DatabaseSync(SHOP_DB);
+  db.exec(`PRAGMA journal_mode = WAL;
+    CREATE TABLE catalog_product_entity (entity_id INTEGER PRIMARY KEY, sku TEXT UNIQUE NOT NULL, name TEXT NOT NULL, price NUMERIC NOT NULL, image TEXT);
+    CREATE TABLE sales_order (entity_id INTEGER PRIMARY KEY, increment_id TEXT UNIQUE NOT NULL, customer_email TEXT, grand_total NUMERIC, created_at TEXT);
+    CREATE TABLE sales_order_item (item_id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES sales_order(entity_id), sku TEXT NOT NULL, qty INTEGER NOT NULL, price NUMERIC NOT NULL);`);
+  const product = db.prepare('INSERT INTO catalog_product_entity (sku, name, price, image) VALUES (?, ?, ?, ?)');
+  for (let i = 1; i <= 2000; i++) product.run(`SKU-${String(i).padStart(5, '0')}`, `Product ${i} ${rng.pick(['blue', 'red', 'wool', 'silk'])}`, rng.int(199, 99999) / 100, `catalog/product/p${i}.jpg`);
+  addOrders(db, rng, 1, 3000);
+  db.close();
+}
+
+function addOrders(db: DatabaseSync, rng: Prng, from: number, count: number): void {
+  const order = db.prepare('INSERT INTO sales_order (entity_id, increment_id, customer_email, grand_total, created_at) VALUES (?, ?, ?, ?, ?)');
+  const item = db.prepare('INSERT INTO sales_order_item (order_id, sku, qty, price) VALUES (?, ?, ?, ?)');
+  db.exec('BEGIN');
+  for (let i = from; i < from + count; i++) {
+    order.run(i, `0000${String(i).padStart(5, '0')}`, `customer${rng.int(1, 800)}@example.com`, rng.int(500, 250000) / 100, new Date((EPOCH + i * 60) * 1000).toISOString());
+    for (let k = rng.int(1, 4); k > 0; k--) item.run(i, `SKU-${String(rng.int(1, 2000)).padStart(5, '0')}`, rng.int(1, 5), rng.int(199, 99999) / 100);
+  }
+  db.exec('COMMIT');
+}
+
+/** Every table's rows in key order, hashed: equal fingerprints mean equal data. */
+function dbFingerprint(path: string): { sha: string; rows: number } {
+  const db = new DatabaseSync(path, { readOnly: true });
+  const h = createHash('sha256');
+  let rows = 0;
+  for (const t of ['catalog_product_entity', 'sales_order', 'sales_order_item']) {
+    for (const r of db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()) {
+      h.update(`${t} ${JSON.stringify(r)}\n`);
+      rows++;
+    }
+  }
+  db.close();
+  return { sha: h.digest('hex'), rows };
+}
+
+function writeProject(): void {
+  const env = (root: string, type: string) => `    type: ${type}
+    plan: starter
+    root: ${root}
+    mounts: [var, pub/media, app/etc]
+    exclude: [var/cache/**, var/session/**]
+    database: { type: sqlite, path: db/shop.sqlite }
+    maintenance: { flag: var/.maintenance.flag }
+`;
+  writeFileSync(
+    CONFIG,
+    `# The demo project: two environments of one shop, one repository.
+project: demo
+repository: repo
+environments:
+  production:
+${env('shop', 'production')}  staging:
+${env('staging', 'staging')}`,
+  );
+  // A provisioned, still empty staging environment: its database folder and var/ exist.
+  mkdirSync(join(STAGING, 'db'), { recursive: true });
+  mkdirSync(join(STAGING, 'var'), { recursive: true });
+}
+
+/** The mounts part of a tree manifest (var, pub/media, app/etc), as a snapshot captures it. */
+function mountsOf(m: Manifest, opts: { withoutEnvPhp?: boolean } = {}): Manifest {
+  const out: Manifest = new Map();
+  for (const [p, v] of m) {
+    const inMount = ['var', 'pub/media', 'app/etc'].some((x) => p === x || p.startsWith(`${x}/`));
+    if (!inMount || p.startsWith('var/cache/') || p === 'var/.maintenance.flag') continue;
+    if (opts.withoutEnvPhp && p === 'app/etc/env.php') continue;
+    // var/ holds the maintenance flag: switching maintenance mode on and off changes var's own mtime.
+    out.set(p, p === 'var' ? v.replace(/ mtime=\d+/, '') : v);
+  }
+  return out;
+}
+
+/** Compares only the mounts, and not the directories above them (pub), whose times a restore may set. */
+function verifyMounts(label: string, dir: string, want: Manifest, opts: { withoutEnvPhp?: boolean } = {}): void {
+  const got = mountsOf(manifestOf(dir), opts);
+  const diffs = compare(mountsOf(want, opts), got);
+  if (diffs.length > 0) fail(`${label}: the mounts in ${shown(dir)} differ from the snapshot:\n   ${diffs.join('\n   ')}`);
+  const t = totals(got);
+  process.stdout.write(`${label}: mounts in ${shown(dir)} match: ${got.size} paths, ${t.files} files, ${t.bytes} bytes, all sha256, modes and mtimes equal${opts.withoutEnvPhp ? ' (its own app/etc/env.php kept)' : ''}\n`);
+}
+
+function verifyDatabase(label: string, path: string, want: { sha: string; rows: number }): void {
+  const got = dbFingerprint(path);
+  if (got.sha !== want.sha) fail(`${label}: the database ${shown(path)} differs from the snapshot (${got.rows} rows, want ${want.rows})`);
+  process.stdout.write(`${label}: database ${shown(path)} matches: ${got.rows} rows in 3 tables, same content\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
 function main(): void {
   process.stdout.write(`envsnap demo (Node ${process.version})\n`);
 
-  heading(`1. generate a shop-like tree in ${shown(SHOP)}`);
+  heading(`1. generate a Magento-shaped shop in ${shown(SHOP)} and the project file ${shown(CONFIG)}`);
   rmSync(DEMO, { recursive: true, force: true });
   mkdirSync(DEMO, { recursive: true });
   generateShop();
+  createDatabase(new Prng(7));
+  writeProject();
   const before = manifestOf(SHOP);
-  const t1 = totals(before);
-  process.stdout.write(`${before.size} paths, ${t1.files} files, ${mib(t1.bytes)} (app/etc config, pub/media product images, var/log logs, empty var/cache, a symlink)\n`);
+  const dbBefore = dbFingerprint(SHOP_DB);
+  const t1 = totals(mountsOf(before));
+  process.stdout.write(`mounts: ${t1.files} files, ${mib(t1.bytes)} (app/etc config, pub/media product images, var/log logs); database: ${dbBefore.rows} rows (SQLite)\n`);
+  process.stdout.write(readFileSync(CONFIG, 'utf8'));
 
-  heading('2. create the repository');
-  process.stdout.write(`(every command runs with ENVSNAP_PASSWORD=${PASSWORD} in its environment)\n`);
-  envsnap(['init', '--repo', REPO]);
+  heading('2. create the repository named in envsnap.yaml');
+  process.stdout.write(`(every command runs in ${shown(DEMO)} with ENVSNAP_PASSWORD=${PASSWORD} in its environment)\n`);
+  envsnap(['init'], { cwd: DEMO });
+  envsnap(['env:list'], { cwd: DEMO });
 
-  heading('3. first snapshot of the whole tree');
-  const first = snapshotIdFrom(envsnap(['snapshot:create', '--repo', REPO, '--tag', 'before-change'], { cwd: SHOP }));
+  heading('3. consistent snapshot of production: maintenance mode only while the database point is taken and the mounts are read');
+  const first = snapshotIdFrom(envsnap(['-e', 'production', 'snapshot:create', '--tag', 'before-change'], { cwd: DEMO }));
+  if (lstatSync(FLAG, { throwIfNoEntry: false })) fail('the maintenance flag is still there after the snapshot');
+  process.stdout.write('maintenance flag removed again: ok\n');
 
-  heading('4. change the tree');
+  heading('4. the shop changes: new orders, a price change, a new image, a deleted image, a longer log');
   const changes = changeShop();
-  process.stdout.write(`appended 200 lines to ${changes.edited}\nadded ${changes.added}\ndeleted ${changes.deleted}\n`);
+  {
+    const db = new DatabaseSync(SHOP_DB);
+    addOrders(db, new Prng(8), 3001, 250);
+    db.exec("UPDATE catalog_product_entity SET price = price * 0.9 WHERE sku LIKE 'SKU-001%'");
+    db.close();
+  }
+  process.stdout.write(`appended 200 lines to ${changes.edited}\nadded ${changes.added}\ndeleted ${changes.deleted}\n250 orders added, 10% off 110 products\n`);
   const after = manifestOf(SHOP);
+  const dbAfter = dbFingerprint(SHOP_DB);
 
-  heading('5. second snapshot: unchanged files are not read again, known chunks not stored again');
-  const second = snapshotIdFrom(envsnap(['snapshot:create', '--repo', REPO, '--tag', 'after-change'], { cwd: SHOP }));
+  heading('5. live snapshot (no maintenance mode): unchanged files are not read again, known chunks not stored again');
+  const second = snapshotIdFrom(envsnap(['-e', 'production', 'snapshot:create', '--live', '--tag', 'after-change'], { cwd: DEMO }));
   if (second === first) fail('the two snapshots have the same id');
 
   heading('6. list, inspect and compare');
-  const list = envsnap(['snapshot:list', '--repo', REPO]);
+  const list = envsnap(['snapshot:list'], { cwd: DEMO });
   for (const id of [first, second]) if (!list.stdout.includes(id)) fail(`snapshot:list does not show snapshot ${id}`);
-  envsnap(['snapshot:info', '--repo', REPO, second]);
-  if (hasCommand('snapshot:diff')) {
-    const diff = envsnap(['snapshot:diff', '--repo', REPO, first, second]);
-    for (const want of [`+  ${changes.added}`, `-  ${changes.deleted}`, `M  ${changes.edited}`]) {
-      if (!diff.stdout.split('\n').includes(want)) fail(`snapshot:diff does not list "${want}"`);
-    }
+  envsnap(['snapshot:info', second], { cwd: DEMO });
+  const diff = envsnap(['snapshot:diff', first, second], { cwd: DEMO });
+  for (const want of [`+  files/${changes.added}`, `-  files/${changes.deleted}`, `M  files/${changes.edited}`, 'M  sqlite/default/database.sqlite']) {
+    if (!diff.stdout.split('\n').includes(want)) fail(`snapshot:diff does not list "${want}"`);
   }
 
-  heading('7. restore each snapshot into its own directory');
-  const restore1 = join(DEMO, 'restore-1');
-  const restore2 = join(DEMO, 'restore-2');
-  envsnap(['snapshot:restore', '--repo', REPO, first, '--target', restore1]);
-  envsnap(['snapshot:restore', '--repo', REPO, second, '--target', restore2]);
+  heading('7. restore the first snapshot into staging (another environment)');
+  envsnap(['snapshot:restore', first, '--target', 'staging', '--yes'], { cwd: DEMO });
+  verifyMounts(`snapshot ${first} in staging`, STAGING, before, { withoutEnvPhp: true });
+  verifyDatabase(`snapshot ${first} in staging`, STAGING_DB, dbBefore);
 
-  heading('8. verify the restores against the manifests taken before and after the change');
-  verifyRestore(`snapshot ${first}`, restore1, before);
-  verifyRestore(`snapshot ${second}`, restore2, after);
-
-  heading('9. check the repository');
-  if (hasCommand('check', '--read-data')) {
-    envsnap(['check', '--repo', REPO, '--read-data']);
-  } else {
-    process.stdout.write('(this envsnap has no "check --read-data" command yet: skipped)\n');
+  heading('8. damage production, then restore the second snapshot in place');
+  {
+    const db = new DatabaseSync(SHOP_DB);
+    db.exec('DELETE FROM sales_order_item; DELETE FROM sales_order;');
+    db.close();
   }
+  unlinkSync(join(SHOP, changes.added));
+  process.stdout.write(`deleted every order and ${changes.added}\n`);
+  envsnap(['snapshot:restore', second, '--yes'], { cwd: DEMO });
+  verifyMounts(`snapshot ${second} in production`, SHOP, after);
+  verifyDatabase(`snapshot ${second} in production`, SHOP_DB, dbAfter);
+  if (lstatSync(FLAG, { throwIfNoEntry: false })) fail('the maintenance flag is still there after the restore');
+
+  heading('9. check the repository, reading every pack');
+  envsnap(['check', '--read-data'], { cwd: DEMO });
 
   const repoBytes = duSize(REPO);
-  const t2 = totals(after);
   heading('summary');
   process.stdout.write(
-    `two snapshots of ${mib(t1.bytes)} and ${mib(t2.bytes)} of files take ${mib(repoBytes)} in ${shown(REPO)} (deduplicated, compressed, encrypted)\n`,
+    `two environment snapshots (files ${mib(t1.bytes)} + database) take ${mib(repoBytes)} in ${shown(REPO)} (deduplicated, compressed, encrypted)\n`,
   );
   process.stdout.write('demo OK\n');
 }

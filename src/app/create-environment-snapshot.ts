@@ -66,14 +66,15 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
     try {
       // 1. open
       for (const spec of input.sources) {
-        const source = spec.create();
+        const source = await spec.create();
         opened.push({ spec, source });
       }
-      await Promise.all(opened.map(({ source }) => source.open(opts)));
+      // Settle every open before failing, so close() never races a connection still being made.
+      await allSettledOrThrow(opened.map(({ source }) => source.open(opts)));
 
       // 2–4. pin and mounts, under maintenance unless live
       const pinAndMounts = async () => {
-        const pins = await Promise.all(
+        const pins = await allSettledOrThrow(
           opened.map(async ({ source }) => {
             const pin: PinResult = await source.pin();
             return { pin, at: clock.now() };
@@ -95,11 +96,9 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
       let offFailed = false;
       let stage;
       if (input.maintenance) {
-        ctx.logger.info(`maintenance mode on (${input.maintenance.description})`);
         const r = await input.maintenance.run(pinAndMounts);
         maintenanceMs = r.onMs;
         offFailed = r.offFailed === true;
-        if (!offFailed) ctx.logger.info(`maintenance mode off after ${(r.onMs / 1000).toFixed(1)} s`);
         stage = r.result;
       } else {
         stage = await pinAndMounts();
@@ -121,7 +120,7 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         durationMs: stage.filesTo - stage.filesFrom,
       });
       builder.addSubtree(FILES_DIR, stage.files.tree);
-      const captured = await Promise.all(
+      const captured = await allSettledOrThrow(
         opened.map(async ({ spec, source }, i) => {
           const from = clock.now();
           const path = `${spec.kind}/${spec.id}`;
@@ -209,6 +208,14 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
       await Promise.all(opened.map(({ source }) => source.close().catch(() => {})));
     }
   });
+}
+
+/** Like Promise.all, but waits for every promise before rejecting with the first failure. */
+async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** Errors from a driver that are not ours yet get the source's name and a code. */

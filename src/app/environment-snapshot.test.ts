@@ -32,8 +32,8 @@ function specs(calls: string[], fail: { id: string; at: FakeStep } | undefined, 
     kind,
     id,
     name: `${kind} ${id}`,
-    create: () => new FakeSource({ kind, name: `${kind} ${id}`, files, calls, failAt: fail?.id === id ? fail.at : undefined }),
-    createSink: () => sinks.get(`${kind}/${id}`)!,
+    create: async () => new FakeSource({ kind, name: `${kind} ${id}`, files, calls, failAt: fail?.id === id ? fail.at : undefined }),
+    createSink: async () => sinks.get(`${kind}/${id}`)!,
   });
   return [make('mysql', 'default', DB_FILES), make('redis', 'cache', REDIS_FILES)];
 }

@@ -1,10 +1,19 @@
 /**
  * Source specs: the sources of one environment as the use cases see them — kind, id, a display
  * name, and factories for a Source (capture) and a Sink (restore). Built from the project
- * configuration with secrets resolved at this point, so a missing password is a configuration
- * error before anything connects or maintenance mode goes on.
+ * configuration with secrets resolved here, so a missing password is a configuration error before
+ * anything connects or maintenance mode goes on. Also the maintenance runner of an environment and
+ * the files a snapshot must never carry (the maintenance flag itself).
  */
+import { relative, isAbsolute } from 'node:path';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { EnvironmentConfig } from '../config/project-config.ts';
+import { resolveSecret } from '../config/secrets.ts';
+import { maintenanceMode } from '../sources/maintenance/maintenance-mode.ts';
+import { withMaintenance } from '../sources/maintenance/with-maintenance.ts';
 import type { Sink, Source, SourceKind } from '../sources/source.ts';
+import type { MaintenanceRunner } from './create-environment-snapshot.ts';
 
 export interface SourceSpec {
   kind: SourceKind;
@@ -13,6 +22,82 @@ export interface SourceSpec {
   /** For messages: "database default", "redis cache". */
   name: string;
   role?: string;
-  create(): Source;
-  createSink(): Sink;
+  /** Drivers are loaded on first use: a run without MySQL or Redis never loads their client libraries. */
+  create(): Promise<Source>;
+  createSink(): Promise<Sink>;
+}
+
+/** The environment's databases and Redis databases; Redis caches left out with skipCache. */
+export function environmentSources(env: EnvironmentConfig, opts: { skipCache?: boolean } = {}): { specs: SourceSpec[]; skipped: string[] } {
+  const specs: SourceSpec[] = [];
+  const skipped: string[] = [];
+  for (const db of env.databases) {
+    const name = `database ${db.id}`;
+    if (db.kind === 'sqlite') {
+      const settings = { name, path: db.path };
+      specs.push({
+        kind: 'sqlite',
+        id: db.id,
+        name,
+        create: async () => new (await import('../sources/sqlite/sqlite-source.ts')).SqliteSource(settings),
+        createSink: async () => new (await import('../sources/sqlite/sqlite-sink.ts')).SqliteSink(settings),
+      });
+    } else {
+      const settings = {
+        name,
+        host: db.host,
+        port: db.port,
+        ...(db.socket ? { socket: db.socket } : {}),
+        user: db.user,
+        password: resolveSecret(db.password, `the password of ${name} in environment ${env.name}`),
+        database: db.database,
+      };
+      specs.push({
+        kind: 'mysql',
+        id: db.id,
+        name,
+        create: async () => new (await import('../sources/mysql/mysql-source.ts')).MysqlSource(settings),
+        createSink: async () => new (await import('../sources/mysql/mysql-sink.ts')).MysqlSink(settings),
+      });
+    }
+  }
+  for (const r of env.redis) {
+    const name = `redis ${r.id}`;
+    if (opts.skipCache && (r.role === 'cache' || r.role === 'page_cache')) {
+      skipped.push(`${name} (role ${r.role}, --skip-cache)`);
+      continue;
+    }
+    const password = resolveSecret(r.password, `the password of ${name} in environment ${env.name}`);
+    const settings = { name, url: r.url, ...(password ? { password } : {}) };
+    specs.push({
+      kind: 'redis',
+      id: r.id,
+      name,
+      role: r.role,
+      create: async () => new (await import('../sources/redis/redis-source.ts')).RedisSource(settings),
+      createSink: async () => new (await import('../sources/redis/redis-sink.ts')).RedisSink(settings),
+    });
+  }
+  return { specs, skipped };
+}
+
+/** Maintenance mode of an environment as a runner, or undefined when none is configured. */
+export function maintenanceRunner(env: EnvironmentConfig, opts: { logger: Logger; clock: Clock }): MaintenanceRunner | undefined {
+  const m = env.maintenance;
+  if (m.kind === 'none') return undefined;
+  const mode = maintenanceMode(m.kind === 'command' ? { ...m, cwd: env.root } : m, { logger: opts.logger });
+  return {
+    description: mode.description,
+    async run(fn) {
+      const r = await withMaintenance(mode, fn, opts);
+      return { result: r.result, onMs: r.onMs, offFailed: r.offFailed };
+    },
+  };
+}
+
+/** Paths relative to the root that snapshots leave out and restores never write: the maintenance flag. */
+export function protectedPaths(env: EnvironmentConfig): string[] {
+  if (env.maintenance.kind !== 'flag') return [];
+  const rel = relative(env.root, env.maintenance.flag);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? [rel.split('\\').join('/')] : [];
 }

@@ -17,7 +17,7 @@ import { TreeEntryReader } from '../snapshot/entry-tree.ts';
 import type { Snapshot, SourceRecord } from '../snapshot/manifest.ts';
 import { Restorer, type RestoreSummary } from '../snapshot/restorer.ts';
 import { decodeTree } from '../snapshot/tree.ts';
-import type { CaptureOptions } from '../sources/source.ts';
+import type { CaptureOptions, Sink } from '../sources/source.ts';
 import type { AppContext } from './context.ts';
 import type { MaintenanceRunner } from './create-environment-snapshot.ts';
 import type { SourceSpec } from './environment-sources.ts';
@@ -86,9 +86,12 @@ export async function restoreEnvironmentSnapshot(ctx: AppContext, repo: Reposito
     const subtrees = new Map<string, string>();
     for (const { record } of steps) subtrees.set(record.path, await resolveSubtree(repo, input.snapshot.tree, record.path));
 
-    const sinks = steps.map((s) => ({ ...s, sink: s.spec?.createSink() }));
+    const sinks: ((typeof steps)[number] & { sink?: Sink })[] = [];
     try {
-      await Promise.all(sinks.map((s) => s.sink?.open(opts)));
+      for (const s of steps) sinks.push({ ...s, sink: await s.spec?.createSink() });
+      const opening = await Promise.allSettled(sinks.map((s) => s.sink?.open(opts)));
+      const failed = opening.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       const include = normalizeIncludes(input.include);
       const replaced: string[] = [];
       for (const s of sinks) {
@@ -127,9 +130,10 @@ export async function restoreEnvironmentSnapshot(ctx: AppContext, repo: Reposito
         return results;
       };
       if (input.maintenance) {
-        ctx.logger.info(`maintenance mode on (${input.maintenance.description})`);
         const r = await input.maintenance.run(run);
-        ctx.logger.info(`maintenance mode off after ${(r.onMs / 1000).toFixed(1)} s`);
+        if (r.offFailed) {
+          throw new EnvsnapError('SOURCE_FAILED', `the restore finished, but maintenance mode of ${input.target.name} could not be switched off (${input.maintenance.description}): switch it off by hand now`);
+        }
         return r.result;
       }
       return await run();

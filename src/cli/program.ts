@@ -7,6 +7,7 @@ import { isEnvsnapError } from '../core/errors.ts';
 import { PROGRAM_VERSION } from '../app/version.ts';
 import { releaseHeldLocks } from '../repo/lock.ts';
 import { closeAllWorkerPools } from '../repo/worker-pool.ts';
+import { endAllMaintenance } from '../sources/maintenance/with-maintenance.ts';
 import { ExitCode, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
 import { register as init } from './commands/init.ts';
 import { register as snapshotCreate } from './commands/snapshot-create.ts';
@@ -43,14 +44,17 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (interrupted) process.exit(ExitCode.interrupted);
     interrupted = true;
-    process.stderr.write(`\ninterrupted: releasing locks; data written so far is reused by the next run\n`);
+    process.stderr.write(`\ninterrupted: ending maintenance mode, releasing locks; data written so far is reused by the next run\n`);
     // Locks first (what other processes wait on), then the workers: exiting while a worker is inside
     // a native call (zstd) can abort the process instead of exiting with 130.
     // Keep the event loop alive until the exit below (idle workers being terminated do not), and
     // exit anyway if the clean-up hangs.
     const keepAlive = setInterval(() => {}, 1000);
     setTimeout(() => process.exit(ExitCode.interrupted), 10_000).unref();
-    releaseHeldLocks()
+    // Maintenance mode first: the shop must not stay offline because of a Ctrl-C.
+    endAllMaintenance()
+      .catch(() => {})
+      .then(releaseHeldLocks)
       .then(closeAllWorkerPools)
       .finally(() => {
         clearInterval(keepAlive);
@@ -58,6 +62,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       });
   });
 }
+
+// A command has finished once its promise settles; a driver connection left open by a failure must
+// not keep the process alive after the result is printed.
+const exitSoon = () => setTimeout(() => process.exit(), 5_000).unref();
 
 try {
   await program.parseAsync(process.argv);
@@ -79,3 +87,4 @@ try {
     process.exitCode = ExitCode.error;
   }
 }
+exitSoon();

@@ -2,7 +2,11 @@
  * A CLI session: resolved global options, the AppContext built from them, and access to the
  * repository — the glue every command uses so commands stay a few lines of parsing and rendering.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { CONFIG_FILE_NAME, getEnvironment, loadProjectConfig, type EnvironmentConfig, type ProjectConfig } from '../config/project-config.ts';
+import { resolveSecret } from '../config/secrets.ts';
 import { systemClock } from '../core/clock.ts';
 import { EnvsnapError } from '../core/errors.ts';
 import type { AppContext, RepoRef } from '../app/context.ts';
@@ -32,15 +36,40 @@ export class Session {
     this.ctx = { clock: systemClock, logger: cliLogger(this.out), progress: cliProgress(this.out, systemClock) };
   }
 
-  repoLocation(): string {
-    const loc = this.globals.repo ?? process.env.ENVSNAP_REPO;
-    if (!loc) throw new EnvsnapError('NO_REPOSITORY', 'no repository given: use --repo PATH or set ENVSNAP_REPO');
+  private projectConfig?: Promise<ProjectConfig | undefined>;
+
+  /** Whether this run works on a project: --config or --env given, or envsnap.yaml in the working directory. */
+  hasProject(): boolean {
+    return this.globals.config !== undefined || this.globals.env !== undefined || existsSync(join(process.cwd(), CONFIG_FILE_NAME));
+  }
+
+  /** The project configuration, when there is one (see hasProject); loaded and validated once. */
+  project(): Promise<ProjectConfig | undefined> {
+    this.projectConfig ??= this.hasProject() ? loadProjectConfig({ file: this.globals.config, cwd: process.cwd() }) : Promise.resolve(undefined);
+    return this.projectConfig;
+  }
+
+  /** The environment named by --env (or a named one), from the project configuration; required. */
+  async environment(name = this.globals.env): Promise<{ project: ProjectConfig; env: EnvironmentConfig }> {
+    const project = await this.project();
+    if (!project) throw new EnvsnapError('CONFIG', `no ${CONFIG_FILE_NAME} in ${process.cwd()}: create one, run "envsnap env:discover --root DIR", or pass --config FILE`);
+    return { project, env: getEnvironment(project, name) };
+  }
+
+  async repoLocation(): Promise<string> {
+    const loc = this.globals.repo ?? process.env.ENVSNAP_REPO ?? (await this.project())?.repository;
+    if (!loc) throw new EnvsnapError('NO_REPOSITORY', `no repository given: use --repo PATH, set ENVSNAP_REPO, or name one in ${CONFIG_FILE_NAME}`);
     return loc;
   }
 
   async repoRef(confirmNew = false): Promise<RepoRef> {
-    const location = this.repoLocation();
-    const password = await readPassword({ passwordFile: this.globals.passwordFile }, 'repository password', 'ENVSNAP_PASSWORD', confirmNew);
+    const location = await this.repoLocation();
+    // --password-file and ENVSNAP_PASSWORD win; then the configuration's password_env/password_file; then a prompt.
+    const configured = (await this.project())?.password;
+    const useConfig = !this.globals.passwordFile && !process.env.ENVSNAP_PASSWORD && configured && (configured.env || configured.file);
+    const password = useConfig
+      ? resolveSecret(configured, 'the repository password')
+      : await readPassword({ passwordFile: this.globals.passwordFile }, 'repository password', 'ENVSNAP_PASSWORD', confirmNew);
     return { location, password };
   }
 

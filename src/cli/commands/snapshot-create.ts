@@ -1,6 +1,12 @@
-/** `envsnap snapshot:create [PATH...]` (alias `backup`): snapshot paths relative to the working directory. */
+/**
+ * `envsnap snapshot:create` (alias `backup`): with a project (envsnap.yaml, --config or --env), a
+ * snapshot of one environment — databases, Redis and mounts; with PATH arguments (or no project), a
+ * snapshot of files relative to the working directory.
+ */
 import type { Command } from 'commander';
 import { createSnapshot } from '../../app/create-snapshot.ts';
+import { snapshotEnvironment } from '../../app/environment-snapshots.ts';
+import type { Snapshot } from '../../snapshot/manifest.ts';
 import { readExcludeFile } from '../../sources/files/exclude.ts';
 import { formatBytes } from '../../core/bytes.ts';
 import { EnvsnapError } from '../../core/errors.ts';
@@ -14,7 +20,9 @@ export function register(program: Command): void {
     .command('snapshot:create')
     .alias('backup')
     .argument('[paths...]', 'files or directories to capture, relative to the working directory (default: all of it)')
-    .description('create a snapshot of the given paths; paths are stored relative to the working directory')
+    .description('snapshot an environment (database, Redis, mounts) of the project, or the given paths relative to the working directory')
+    .option('--live', 'environment snapshot without maintenance mode (no downtime); databases are still captured at one consistent point')
+    .option('--skip-cache', 'leave Redis databases with role cache or page_cache out')
     .option('--exclude <pattern>', 'glob of paths to leave out (repeatable); with a slash it matches the relative path, without one the base name', collect, [])
     .option('--exclude-file <file>', 'read exclude patterns from a file, one per line (# comments)', collect, [])
     .option('--tag <tag>', 'tag the snapshot (repeatable)', collect, [])
@@ -22,10 +30,26 @@ export function register(program: Command): void {
     .option('--force', 'read every file, ignoring the parent snapshot')
     .addHelpText(
       'after',
-      '\nA file whose size, mtime, ctime and inode match the parent snapshot is not read again.\nUnreadable paths are reported as warnings and the snapshot is marked partial (exit code 3).',
+      `
+Environment snapshots (envsnap -e ENV snapshot:create): every database, Redis database and mount of the
+environment under one snapshot id. Without --live the shop goes into maintenance mode (Magento's flag
+file or the configured commands) only while the databases' consistent point is taken and the mounts are
+read, and always leaves it again, also on errors and Ctrl-C.
+
+A file whose size, mtime, ctime and inode match the parent snapshot is not read again.
+Unreadable paths are reported as warnings and the snapshot is marked partial (exit code 3).`,
     )
-    .action(async (paths: string[], opts: { exclude: string[]; excludeFile: string[]; tag: string[]; parent?: string; force?: boolean }, cmd: Command) => {
+    .action(async (paths: string[], opts: { exclude: string[]; excludeFile: string[]; tag: string[]; parent?: string; force?: boolean; live?: boolean; skipCache?: boolean }, cmd: Command) => {
       const s = new Session(cmd);
+      if (paths.length === 0 && s.hasProject()) {
+        if (opts.exclude.length || opts.excludeFile.length || opts.parent) {
+          throw new EnvsnapError('INVALID_ARGUMENT', '--exclude, --exclude-file and --parent apply to path snapshots; set exclude in envsnap.yaml for an environment');
+        }
+        const { project, env } = await s.environment();
+        const snap = await s.withRepo((repo) => snapshotEnvironment(s.ctx, repo, { project, env, live: opts.live, skipCache: opts.skipCache, tags: opts.tag }));
+        return printEnvironmentSnapshot(s, snap);
+      }
+      if (opts.live || opts.skipCache) throw new EnvsnapError('INVALID_ARGUMENT', '--live and --skip-cache apply to environment snapshots: give --env NAME (with an envsnap.yaml) instead of paths');
       const excludes = [...opts.exclude, ...opts.excludeFile.flatMap(readExcludeFile)];
       const result = await s.withRepo((repo) =>
         createSnapshot(s.ctx, repo, { root: process.cwd(), paths, excludes, tags: opts.tag, parent: opts.force ? false : opts.parent }),
@@ -41,4 +65,19 @@ export function register(program: Command): void {
       }
       if (snap.partial) throw new EnvsnapError('PARTIAL', `snapshot ${snap.id.slice(0, 8)} is partial: ${snap.warningCount} path(s) could not be read (see the warnings above)`);
     });
+}
+
+function printEnvironmentSnapshot(s: Session, snap: Snapshot): void {
+  const env = snap.environment!;
+  if (s.out.json) {
+    printJson({ snapshotId: snap.id, shortId: snap.id.slice(0, 8), environment: snap.env, time: snap.time, partial: snap.partial, mode: env.mode, maintenanceMs: env.maintenanceMs, skewMs: env.skewMs, sources: env.sources, skipped: env.skipped, summary: snap.summary });
+  } else if (!s.out.quiet) {
+    for (const r of env.sources) printLine(`${r.name}: ${formatBytes(r.bytes)} in ${(r.durationMs / 1000).toFixed(1)} s${r.consistent ? '' : ' (live)'}`);
+    for (const k of env.skipped) printLine(`skipped ${k}`);
+    const sm = snap.summary;
+    printLine(`added to the repository: ${formatBytes(sm.addedBytes)} (${formatBytes(sm.storedBytes)} stored) of ${formatBytes(sm.bytes)} in ${(sm.durationMs / 1000).toFixed(1)} s`);
+    if (env.maintenanceMs !== undefined) printLine(`maintenance mode was on for ${(env.maintenanceMs / 1000).toFixed(1)} s`);
+    printLine(`snapshot ${snap.id.slice(0, 8)} of ${snap.env} saved${snap.partial ? ` (partial: ${snap.warningCount} path(s) could not be read)` : ''}`);
+  }
+  if (snap.partial) throw new EnvsnapError('PARTIAL', `snapshot ${snap.id.slice(0, 8)} is partial: ${snap.warningCount} path(s) could not be read (see the warnings above)`);
 }

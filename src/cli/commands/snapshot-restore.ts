@@ -1,28 +1,60 @@
-/** `envsnap snapshot:restore <id>`: restore all or part of a snapshot. */
+/**
+ * `envsnap snapshot:restore <id>`: an environment snapshot into its environment or another one
+ * (--target ENV, --only, --include), or a file snapshot into a directory (--target DIR).
+ */
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { restoreSnapshot } from '../../app/restore-snapshot.ts';
+import { restoreEnvironment } from '../../app/environment-snapshots.ts';
+import { RESTORE_PARTS, type RestorePart } from '../../app/restore-environment-snapshot.ts';
+import { confirmReplace } from '../confirm.ts';
 import { formatBytes } from '../../core/bytes.ts';
 import type { OverwriteMode } from '../../snapshot/restorer.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine } from '../render.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+const collectPart = (v: string, prev: RestorePart[] = []): RestorePart[] => {
+  if (!(RESTORE_PARTS as readonly string[]).includes(v)) throw new InvalidArgumentError(`choose one of ${RESTORE_PARTS.join(', ')}`);
+  return [...prev, v as RestorePart];
+};
 
 export function register(program: Command): void {
   program
     .command('snapshot:restore')
     .argument('<id>', 'snapshot id, a unique prefix of it, or "latest"')
-    .description('restore a snapshot under --target DIR at the same relative paths, or in place (its original directory) without --target')
-    .option('--target <dir>', 'directory to restore into (created when missing)')
-    .option('--include <path>', 'restore only this path of the snapshot and what is under it (repeatable)', collect, [])
+    .description('restore an environment snapshot into its environment or --target ENV; or a file snapshot under --target DIR (in place without it)')
+    .option('--target <env-or-dir>', 'environment to restore into (environment snapshots; default: its own), or directory (file snapshots)')
+    .option('--only <part>', `restore only this part of an environment snapshot: ${RESTORE_PARTS.join(', ')} (repeatable)`, collectPart)
+    .option('--include <path>', 'restore only this path (of the mounts, relative to the root) and what is under it (repeatable)', collect, [])
+    .option('-y, --yes', 'replace data at the target without asking')
+    .option('--no-maintenance', 'restore an environment without switching its maintenance mode on')
     .addOption(new Option('--overwrite <mode>', 'what to do with files that exist at the target').choices(['always', 'if-changed', 'never']).default('always'))
     .addHelpText(
       'after',
-      '\nEvery chunk is verified against its hash; each file is written under a temporary name and renamed into place.\nA snapshot whose paths would escape the target is refused.',
+      `
+Environment snapshots: databases first (loaded into a new schema and swapped in only when complete, so
+a failed restore leaves the old data), then Redis, then the mounts, with the target's maintenance mode on.
+Restoring into another environment keeps that environment's own app/etc/env.php. Data at the target is
+replaced only after a yes on the terminal, or with --yes.
+
+Every chunk is verified against its hash; each file is written under a temporary name and renamed into place.
+A snapshot whose paths would escape the target is refused.`,
     )
-    .action(async (ref: string, opts: { target?: string; include: string[]; overwrite: OverwriteMode }, cmd: Command) => {
+    .action(async (ref: string, opts: { target?: string; include: string[]; overwrite: OverwriteMode; only?: RestorePart[]; yes?: boolean; maintenance: boolean }, cmd: Command) => {
       const s = new Session(cmd);
+      const project = await s.project();
+      if (project) {
+        const r = await s.withRepo((repo) =>
+          restoreEnvironment(s.ctx, repo, { project, snapshot: ref, fromEnv: s.globals.env, target: opts.target, only: opts.only, include: opts.include, noMaintenance: !opts.maintenance }, confirmReplace(opts.yes === true)),
+        );
+        if (s.out.json) return printJson({ snapshotId: r.snapshot.id, target: r.target.name, steps: r.steps });
+        if (!s.out.quiet) {
+          for (const st of r.steps) printLine(`restored ${st.name} in ${(st.durationMs / 1000).toFixed(1)} s${st.files ? `: ${st.files.files} files (${formatBytes(st.files.bytes)})` : ''}`);
+          printLine(`restored snapshot ${r.snapshot.id.slice(0, 8)} of ${r.snapshot.env} into ${r.target.name}`);
+        }
+        return;
+      }
       const r = await s.withRepo((repo) => restoreSnapshot(s.ctx, repo, { snapshot: ref, target: opts.target, include: opts.include, overwrite: opts.overwrite }));
       if (s.out.json) return printJson({ snapshotId: r.snapshot.id, target: r.target, ...r.summary });
       if (!s.out.quiet) {

@@ -1,0 +1,113 @@
+/**
+ * The environment use cases as the CLI, the scheduler and the server call them: from the project
+ * configuration and a few flags to createEnvironmentSnapshot / restoreEnvironmentSnapshot. Checks
+ * the configuration (mounts exist, secrets resolve) before anything connects.
+ */
+import { access } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { checkMountsExist, type EnvironmentConfig, type ProjectConfig } from '../config/project-config.ts';
+import { EnvsnapError } from '../core/errors.ts';
+import type { Repository } from '../repo/repository.ts';
+import { listSnapshots, resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
+import type { AppContext } from './context.ts';
+import { createEnvironmentSnapshot } from './create-environment-snapshot.ts';
+import { environmentSources, maintenanceRunner, protectedPaths } from './environment-sources.ts';
+import { restoreEnvironmentSnapshot, type ConfirmReplace, type RestorePart, type RestoreStepResult } from './restore-environment-snapshot.ts';
+
+export interface SnapshotEnvironmentInput {
+  project: ProjectConfig;
+  env: EnvironmentConfig;
+  /** No maintenance mode (no downtime); databases are still captured at one consistent point. */
+  live?: boolean;
+  /** Leave Redis databases with role cache or page_cache out. */
+  skipCache?: boolean;
+  tags?: string[];
+  trigger?: 'manual' | 'automatic';
+}
+
+export async function snapshotEnvironment(ctx: AppContext, repo: Repository, input: SnapshotEnvironmentInput): Promise<Snapshot> {
+  const { env } = input;
+  await checkMountsExist(env);
+  const { specs, skipped } = environmentSources(env, { skipCache: input.skipCache });
+  const maintenance = input.live ? undefined : maintenanceRunner(env, ctx);
+  if (!input.live && !maintenance) ctx.logger.info(`environment ${env.name} has no maintenance mode configured: taking a live snapshot`);
+  return createEnvironmentSnapshot(ctx, repo, {
+    project: input.project.project,
+    env: { ...env, exclude: [...env.exclude, ...protectedPaths(env)] },
+    sources: specs,
+    skipped,
+    maintenance,
+    trigger: input.trigger,
+    tags: input.tags,
+  });
+}
+
+export interface RestoreEnvironmentInput {
+  project: ProjectConfig;
+  /** Snapshot id, prefix or "latest" (the latest of `fromEnv` when given). */
+  snapshot: string;
+  fromEnv?: string;
+  /** Target environment name; default the snapshot's own. */
+  target?: string;
+  only?: RestorePart[];
+  include?: string[];
+  /** Restore without switching the target's maintenance mode on. */
+  noMaintenance?: boolean;
+}
+
+export async function restoreEnvironment(
+  ctx: AppContext,
+  repo: Repository,
+  input: RestoreEnvironmentInput,
+  confirm: ConfirmReplace,
+): Promise<{ snapshot: Snapshot; target: EnvironmentConfig; steps: RestoreStepResult[] }> {
+  const snapshot = await findEnvironmentSnapshot(repo, input.snapshot, input.project.project, input.fromEnv);
+  const targetName = input.target ?? snapshot.env!;
+  const target = input.project.environments.get(targetName);
+  if (!target) {
+    throw new EnvsnapError('CONFIG', `environment ${targetName} is not in ${input.project.file} (it has ${[...input.project.environments.keys()].join(', ')}): restore into one of them with --target NAME`);
+  }
+  const only = input.only && input.only.length > 0 ? input.only : input.include && input.include.length > 0 ? (['mounts'] as RestorePart[]) : undefined;
+  const { specs } = environmentSources(target);
+  const steps = await restoreEnvironmentSnapshot(
+    ctx,
+    repo,
+    {
+      snapshot,
+      target: { name: target.name, root: target.root },
+      targetSources: specs,
+      only,
+      include: input.include,
+      protect: protectedPaths(target),
+      maintenance: input.noMaintenance || !(await shopExists(target, ctx)) ? undefined : maintenanceRunner(target, ctx),
+    },
+    confirm,
+  );
+  return { snapshot, target, steps };
+}
+
+/** A restore into an environment whose flag folder does not exist yet has no shop to take offline. */
+async function shopExists(env: EnvironmentConfig, ctx: AppContext): Promise<boolean> {
+  if (env.maintenance.kind !== 'flag') return true;
+  try {
+    await access(dirname(env.maintenance.flag));
+    return true;
+  } catch {
+    ctx.logger.info(`${dirname(env.maintenance.flag)} does not exist yet: restoring ${env.name} without maintenance mode`);
+    return false;
+  }
+}
+
+/** Resolves a reference to an environment snapshot of the project ("latest" = the latest of env, if given). */
+async function findEnvironmentSnapshot(repo: Repository, ref: string, project: string, env: string | undefined): Promise<Snapshot> {
+  await repo.loadIndex();
+  const ofProject = (s: Snapshot) => s.environment?.project === project && (env === undefined || s.env === env);
+  if (ref === 'latest') {
+    const last = (await listSnapshots(repo)).filter(ofProject).at(-1);
+    if (!last) throw new EnvsnapError('NOT_FOUND', `no snapshot of ${env ? `environment ${env}` : `project ${project}`} yet: create one with "envsnap snapshot:create${env ? ` -e ${env}` : ''}"`);
+    return last;
+  }
+  const snap = await resolveSnapshot(repo, ref);
+  if (!snap.environment) throw new EnvsnapError('INVALID_ARGUMENT', `snapshot ${snap.id.slice(0, 8)} is a file snapshot, not an environment snapshot: restore it with --repo and --target DIR, without a project`);
+  return snap;
+}

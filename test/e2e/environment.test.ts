@@ -1,0 +1,140 @@
+/**
+ * Environment snapshots through the real CLI against real MariaDB and Redis servers: a consistent
+ * snapshot of database + Redis + mounts, a restore over changed data (checksums equal), the errors a
+ * user meets (wrong password, non-empty target without --yes) and maintenance mode ending on SIGTERM.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { claimDb, type ClaimedDb } from '../../src/sources/redis/test-support.ts';
+import { testMariaDb, testRedis, uniqueName, type MariaDbInfo } from '../../src/testing/servers.ts';
+import { writeFiles } from '../../src/testing/temp-repo.ts';
+import { oneErrorLine, runCli, runJson, runOk, spawnCli } from './helpers.ts';
+
+async function checksums(db: MariaDbInfo, name: string): Promise<Record<string, string>> {
+  const c = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: name });
+  try {
+    const [tables] = await c.query<mysql.RowDataPacket[]>('SHOW FULL TABLES WHERE Table_type = "BASE TABLE"');
+    const out: Record<string, string> = {};
+    for (const t of tables) {
+      const table = String(Object.values(t)[0]);
+      const [rows] = await c.query<mysql.RowDataPacket[]>(`CHECKSUM TABLE \`${table}\``);
+      out[table] = String(rows[0].Checksum);
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
+describe('environment snapshots (CLI, MariaDB, Redis)', () => {
+  let dir: string;
+  let db: MariaDbInfo;
+  let dbName: string;
+  let redis: ClaimedDb;
+  let admin: mysql.Connection;
+  const env = () => ({ SHOP_DB_PASSWORD: db.password });
+
+  before(async () => {
+    db = await testMariaDb();
+    const r = await testRedis();
+    redis = await claimDb(r);
+    dir = await mkdtemp(join(tmpdir(), 'envsnap-e2e-env-'));
+    dbName = uniqueName('shop');
+    admin = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, multipleStatements: true });
+    await admin.query(`CREATE DATABASE ${dbName} CHARACTER SET utf8mb4;
+      USE ${dbName};
+      CREATE TABLE catalog_product_entity (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, sku VARCHAR(64) NOT NULL UNIQUE, name VARCHAR(255), price DECIMAL(12,4)) ENGINE=InnoDB;
+      CREATE TABLE sales_order (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, product_id INT UNSIGNED NOT NULL, note TEXT, FOREIGN KEY (product_id) REFERENCES catalog_product_entity(entity_id)) ENGINE=InnoDB;`);
+    const values = Array.from({ length: 500 }, (_, i) => `('SKU-${i}', 'Product ${i} 🚀', ${(i * 1.25).toFixed(2)})`).join(',');
+    await admin.query(`INSERT INTO ${dbName}.catalog_product_entity (sku, name, price) VALUES ${values}`);
+    await admin.query(`INSERT INTO ${dbName}.sales_order (product_id, note) SELECT entity_id, REPEAT('x', entity_id) FROM ${dbName}.catalog_product_entity`);
+    await redis.client.set('session:abc', 'data');
+    await redis.client.set('ttl:key', 'v', 'EX', 500);
+    await redis.client.hset('hash', { a: '1', b: '2' });
+    const root = join(dir, 'shop');
+    await writeFiles(root, { 'app/etc/env.php': '<?php return [];', 'pub/media/a.jpg': Buffer.alloc(5000, 1), 'var/import/x.csv': 'a,b\n', 'var/cache/skip': 'c' });
+    await writeFile(
+      join(dir, 'envsnap.yaml'),
+      `project: e2e
+repository: repo
+environments:
+  production:
+    type: production
+    plan: starter
+    root: shop
+    mounts: [var, pub/media, app/etc]
+    exclude: [var/cache/**]
+    database: { type: mysql, host: 127.0.0.1, port: ${db.port}, user: ${db.user}, password_env: SHOP_DB_PASSWORD, name: ${dbName} }
+    redis: [ { url: "${redis.url}", role: sessions } ]
+    maintenance: { command_on: "touch on.marker && sleep \${SLOW_ON:-0}", command_off: "rm -f on.marker" }
+`,
+    );
+    await runOk(['init'], { cwd: dir });
+  });
+
+  after(async () => {
+    await admin?.query(`DROP DATABASE IF EXISTS ${dbName}`);
+    await admin?.end();
+    await redis?.release();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('snapshots database, Redis and mounts consistently and restores them over changed data', async () => {
+    const want = await checksums(db, dbName);
+    const snap = await runJson(['-e', 'production', 'snapshot:create'], { cwd: dir, env: env() });
+    assert.equal(snap.mode, 'consistent');
+    assert.deepEqual(snap.sources.map((s: { path: string }) => s.path), ['files', 'mysql/default', 'redis/sessions']);
+    assert.ok(snap.sources[1].point.binlogFile || snap.sources[1].point.gtid !== undefined, `no binlog position recorded: ${JSON.stringify(snap.sources[1].point)}`);
+    assert.equal(existsSync(join(dir, 'shop', 'on.marker')), false, 'maintenance mode was left on');
+
+    const list = await runJson(['snapshot:list'], { cwd: dir });
+    assert.equal(list.filter((s: { id: string; restorable: boolean }) => s.id === snap.snapshotId && s.restorable).length, 1);
+
+    await admin.query(`UPDATE ${dbName}.catalog_product_entity SET price = 0; DELETE FROM ${dbName}.sales_order WHERE entity_id > 100`);
+    await redis.client.flushdb();
+    await redis.client.set('new', 'x');
+    await writeFile(join(dir, 'shop', 'var/import/x.csv'), 'changed');
+
+    const refused = await runCli(['snapshot:restore', snap.shortId], { cwd: dir, env: env() });
+    assert.equal(refused.code, 23, refused.stderr);
+    assert.match(oneErrorLine(refused), /--yes/);
+    assert.equal(await redis.client.get('new'), 'x', 'a refused restore changed Redis');
+
+    await runOk(['snapshot:restore', snap.shortId, '--yes'], { cwd: dir, env: env() });
+    assert.deepEqual(await checksums(db, dbName), want);
+    assert.equal(await redis.client.get('session:abc'), 'data');
+    assert.equal(await redis.client.get('new'), null);
+    const ttl = await redis.client.ttl('ttl:key');
+    assert.ok(ttl > 400 && ttl <= 500, `ttl after restore: ${ttl}`);
+    assert.deepEqual(await redis.client.hgetall('hash'), { a: '1', b: '2' });
+    assert.equal(await readFile(join(dir, 'shop', 'var/import/x.csv'), 'utf8'), 'a,b\n');
+  });
+
+  it('a wrong database password fails before maintenance mode, naming the source, and saves nothing', async () => {
+    const before = await runJson(['snapshot:list'], { cwd: dir });
+    const r = await runCli(['-e', 'production', 'snapshot:create'], { cwd: dir, env: { SHOP_DB_PASSWORD: 'wrong' } });
+    assert.equal(r.code, 21, r.stderr);
+    assert.match(oneErrorLine(r), /database default/);
+    assert.ok(!r.stderr.includes('wrong'), 'the password appears in the output');
+    assert.equal(existsSync(join(dir, 'shop', 'on.marker')), false);
+    assert.equal((await runJson(['snapshot:list'], { cwd: dir })).length, before.length);
+  });
+
+  it('SIGTERM while maintenance mode is on ends it and saves no snapshot', async () => {
+    const before = await runJson(['snapshot:list'], { cwd: dir });
+    const marker = join(dir, 'shop', 'on.marker');
+    const run = spawnCli(['-e', 'production', 'snapshot:create'], { cwd: dir, env: { ...env(), SLOW_ON: '3' } });
+    for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(marker), 'maintenance mode never came on');
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(existsSync(marker), false, 'maintenance mode stayed on after SIGTERM');
+    assert.equal((await runJson(['snapshot:list'], { cwd: dir })).length, before.length);
+  });
+});
