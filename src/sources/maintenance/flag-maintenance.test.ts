@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from '../../core/clock.ts';
 import { isEnvsnapError } from '../../core/errors.ts';
-import { MemoryLogger } from '../../core/logger.ts';
+import { MemoryLogger, silentLogger } from '../../core/logger.ts';
+import { FlagMaintenance } from './flag-maintenance.ts';
 import { maintenanceMode } from './maintenance-mode.ts';
 import { endAllMaintenance, withMaintenance } from './with-maintenance.ts';
 
@@ -131,5 +133,33 @@ describe('flag maintenance mode', () => {
       { logger, clock },
     );
     assert.ok(!existsSync(flag));
+  });
+});
+
+describe('a flag left by a killed envsnap run', () => {
+  it("is taken over and switched off; a running envsnap's flag and an admin's flag are left alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'envsnap-flag-stale-'));
+    const flag = join(dir, '.maintenance.flag');
+    const cycle = async () => {
+      const m = new FlagMaintenance(flag, silentLogger);
+      await m.on();
+      await m.off();
+    };
+    try {
+      // A pid that surely is not running: a child that has exited.
+      writeFileSync(flag, `envsnap ${spawnSync('true').pid} ${hostname()}\n`);
+      await cycle();
+      assert.equal(existsSync(flag), false, 'a stale envsnap flag stayed');
+
+      writeFileSync(flag, `envsnap ${process.ppid} ${hostname()}\n`); // a running process
+      await cycle();
+      assert.equal(existsSync(flag), true, "a running envsnap's flag was removed");
+
+      writeFileSync(flag, ''); // as bin/magento maintenance:enable leaves it
+      await cycle();
+      assert.equal(existsSync(flag), true, "an admin's flag was removed");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,9 +5,15 @@
  * A flag that already exists when on() runs means an admin put the shop into maintenance: it is left
  * in place afterwards. A flag this process created is removed by off(), and, as a last resort, by a
  * synchronous `exit` handler, so even a process.exit() elsewhere cannot leave the shop down.
+ *
+ * The flag envsnap creates says who made it (`envsnap <pid> <host>`; Magento only checks that the file
+ * exists). A flag left by an envsnap process that no longer runs — killed with SIGKILL, or a machine
+ * crash — is recognised by the next run and treated as its own, so it is switched off afterwards
+ * instead of keeping the shop down for good.
  */
 import { existsSync, statSync, unlinkSync } from 'node:fs';
-import { open, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, isAbsolute } from 'node:path';
 import { EnvsnapError, errnoCode } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -45,16 +51,38 @@ export class FlagMaintenance implements MaintenanceMode {
     this.checkFolder(await stat(dirname(this.flag)).then((s) => s.isDirectory(), () => false));
     try {
       // 'wx': create, failing if it exists, so an admin's flag is never taken over.
-      await (await open(this.flag, 'wx')).close();
+      const fh = await open(this.flag, 'wx');
+      try {
+        await fh.writeFile(`envsnap ${process.pid} ${hostname()}\n`);
+      } finally {
+        await fh.close();
+      }
       this.created = true;
     } catch (err) {
-      if (errnoCode(err) === 'EEXIST') {
+      if (errnoCode(err) === 'EEXIST' && (await this.leftByDeadRun())) {
+        this.logger.warn(`maintenance flag ${this.flag} was left by an envsnap run that no longer runs; it is switched off after this run`);
+        this.created = true;
+      } else if (errnoCode(err) === 'EEXIST') {
         this.logger.info(`maintenance flag ${this.flag} was already there (the shop was already in maintenance); it stays after the snapshot`);
         return;
+      } else {
+        throw new EnvsnapError('IO', `cannot create maintenance flag ${this.flag} (${errnoCode(err) ?? String(err)}); check that envsnap may write to ${dirname(this.flag)}`, { cause: err });
       }
-      throw new EnvsnapError('IO', `cannot create maintenance flag ${this.flag} (${errnoCode(err) ?? String(err)}); check that envsnap may write to ${dirname(this.flag)}`, { cause: err });
     }
     process.on('exit', this.removeAtExit);
+  }
+
+  /** Whether the existing flag was written by an envsnap process of this host that has gone. */
+  private async leftByDeadRun(): Promise<boolean> {
+    const text = await readFile(this.flag, 'utf8').catch(() => '');
+    const m = /^envsnap (\d+) (\S+)\n?$/.exec(text);
+    if (!m || m[2] !== hostname() || Number(m[1]) === process.pid) return false;
+    try {
+      process.kill(Number(m[1]), 0);
+      return false; // still running: another snapshot holds maintenance mode
+    } catch (err) {
+      return errnoCode(err) === 'ESRCH';
+    }
   }
 
   off(): Promise<void> {
