@@ -36,6 +36,7 @@ describe('environment snapshots (CLI, MariaDB, Redis)', () => {
   let db: MariaDbInfo;
   let dbName: string;
   let redis: ClaimedDb;
+  let cache: ClaimedDb;
   let admin: mysql.Connection;
   const env = () => ({ SHOP_DB_PASSWORD: db.password });
 
@@ -43,6 +44,8 @@ describe('environment snapshots (CLI, MariaDB, Redis)', () => {
     db = await testMariaDb();
     const r = await testRedis();
     redis = await claimDb(r);
+    cache = await claimDb(r);
+    await cache.client.set('cache:page', 'cached html');
     dir = await mkdtemp(join(tmpdir(), 'envsnap-e2e-env-'));
     dbName = uniqueName('shop');
     admin = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, multipleStatements: true });
@@ -70,8 +73,15 @@ environments:
     mounts: [var, pub/media, app/etc]
     exclude: [var/cache/**]
     database: { type: mysql, host: 127.0.0.1, port: ${db.port}, user: ${db.user}, password_env: SHOP_DB_PASSWORD, name: ${dbName} }
-    redis: [ { url: "${redis.url}", role: sessions } ]
+    redis: [ { url: "${redis.url}", role: sessions }, { url: "${cache.url}", role: cache } ]
     maintenance: { command_on: "touch on.marker && sleep \${SLOW_ON:-0}", command_off: "rm -f on.marker" }
+  redisdown:
+    type: integration
+    plan: starter
+    root: shop
+    mounts: [var]
+    redis: [ { url: "redis://127.0.0.1:1/0", role: sessions } ]
+    maintenance: { command_on: "touch on.marker", command_off: "rm -f on.marker" }
 `,
     );
     await runOk(['init'], { cwd: dir });
@@ -81,6 +91,7 @@ environments:
     await admin?.query(`DROP DATABASE IF EXISTS ${dbName}`);
     await admin?.end();
     await redis?.release();
+    await cache?.release();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -88,7 +99,7 @@ environments:
     const want = await checksums(db, dbName);
     const snap = await runJson(['-e', 'production', 'snapshot:create'], { cwd: dir, env: env() });
     assert.equal(snap.mode, 'consistent');
-    assert.deepEqual(snap.sources.map((s: { path: string }) => s.path), ['files', 'mysql/default', 'redis/sessions']);
+    assert.deepEqual(snap.sources.map((s: { path: string }) => s.path), ['files', 'mysql/default', 'redis/sessions', 'redis/cache']);
     assert.ok(snap.sources[1].point.binlogFile || snap.sources[1].point.gtid !== undefined, `no binlog position recorded: ${JSON.stringify(snap.sources[1].point)}`);
     assert.equal(existsSync(join(dir, 'shop', 'on.marker')), false, 'maintenance mode was left on');
 
@@ -123,6 +134,31 @@ environments:
     assert.ok(!r.stderr.includes('wrong'), 'the password appears in the output');
     assert.equal(existsSync(join(dir, 'shop', 'on.marker')), false);
     assert.equal((await runJson(['snapshot:list'], { cwd: dir })).length, before.length);
+  });
+
+  it('--skip-cache leaves Redis caches out and says so', async () => {
+    const snap = await runJson(['-e', 'production', 'snapshot:create', '--live', '--skip-cache'], { cwd: dir, env: env() });
+    assert.equal(snap.mode, 'live');
+    assert.deepEqual(snap.sources.map((s: { path: string }) => s.path), ['files', 'mysql/default', 'redis/sessions']);
+    assert.equal(snap.skipped.length, 1);
+    assert.match(snap.skipped[0], /redis cache/);
+  });
+
+  it('Redis down: the snapshot fails naming the source, before maintenance mode, and saves nothing', async () => {
+    const before = await runJson(['snapshot:list'], { cwd: dir });
+    const r = await runCli(['-e', 'redisdown', 'snapshot:create'], { cwd: dir });
+    assert.equal(r.code, 21, r.stderr);
+    assert.match(oneErrorLine(r), /redis sessions/);
+    assert.equal(existsSync(join(dir, 'shop', 'on.marker')), false);
+    assert.equal((await runJson(['snapshot:list'], { cwd: dir })).length, before.length);
+  });
+
+  it('an invalid envsnap.yaml is refused before anything runs, naming the key', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'project: x\nrepository: repo\nenvironments:\n  prod:\n    type: production\n    root: shop\n    mounts: [var]\n    databse: {}\n');
+    const r = await runCli(['-c', bad, '-e', 'prod', 'snapshot:create'], { cwd: dir });
+    assert.equal(r.code, 20, r.stderr);
+    assert.match(oneErrorLine(r), /databse/);
   });
 
   it('SIGTERM while maintenance mode is on ends it and saves no snapshot', async () => {
