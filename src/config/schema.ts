@@ -6,8 +6,9 @@
  */
 import { z } from 'zod';
 
-export const ENVIRONMENT_TYPES = ['integration', 'staging', 'production'] as const;
-export const PLANS = ['starter', 'pro'] as const;
+// Plans and environment types belong to the policy layer, which decides what each allows.
+export { ENVIRONMENT_TYPES, PLANS } from '../policy/policy.ts';
+import { ENVIRONMENT_TYPES, PLANS } from '../policy/policy.ts';
 export const REDIS_ROLES = ['cache', 'page_cache', 'sessions', 'other'] as const;
 
 /** Project, environment, database and Redis names: they end up in snapshot paths and flags. */
