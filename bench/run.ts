@@ -4,7 +4,8 @@
  * Env: BENCH_TOOLS (subset of envsnap,restic,borg), BENCH_SCALE (default 1), BENCH_DIR (data directory),
  * BENCH_ENVSNAP_MAIN (envsnap entry point, default src/cli/main.ts).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readSection, writeSection } from './db/report.ts';
 import { availableParallelism, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { applyChange, datasetSpec, ensureDataset } from './dataset.ts';
@@ -152,7 +153,10 @@ function main(): void {
   };
   writeFileSync(join(WORK, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const reportPath = opts.scale === 1 ? join(import.meta.dirname, '..', 'docs', 'BENCHMARKS.md') : join(WORK, 'BENCHMARKS-smoke.md');
+  // The database benchmark (npm run bench:db) keeps its own section of the same file: carry it over.
+  const dbSection = existsSync(reportPath) ? readSection(readFileSync(reportPath, 'utf8')) : undefined;
   writeFileSync(reportPath, renderReport(results));
+  if (dbSection) writeSection(reportPath, dbSection);
   progress(`wrote ${join(WORK, 'results.json')} and ${reportPath}`);
 }
 
