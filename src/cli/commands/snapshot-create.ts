@@ -3,6 +3,7 @@
  * snapshot of one environment — databases, Redis and mounts; with PATH arguments (or no project), a
  * snapshot of files relative to the working directory.
  */
+import { getPriority, setPriority } from 'node:os';
 import type { Command } from 'commander';
 import { createSnapshot } from '../../app/create-snapshot.ts';
 import { snapshotEnvironment } from '../../app/environment-snapshots.ts';
@@ -46,6 +47,9 @@ Unreadable paths are reported as warnings and the snapshot is marked partial (ex
           throw new EnvsnapError('INVALID_ARGUMENT', '--exclude, --exclude-file and --parent apply to path snapshots; set exclude in envsnap.yaml for an environment');
         }
         const { project, env } = await s.environment();
+        // A live snapshot runs beside the shop: give the shop's own processes (database server, PHP)
+        // the CPU first. Set before any worker thread starts, so the workers inherit it.
+        if (opts.live) lowerPriority();
         const snap = await s.withRepo((repo) => snapshotEnvironment(s.ctx, repo, { project, env, live: opts.live, skipCache: opts.skipCache, tags: opts.tag }));
         return printEnvironmentSnapshot(s, snap);
       }
@@ -65,6 +69,14 @@ Unreadable paths are reported as warnings and the snapshot is marked partial (ex
       }
       if (snap.partial) throw new EnvsnapError('PARTIAL', `snapshot ${snap.id.slice(0, 8)} is partial: ${snap.warningCount} path(s) could not be read (see the warnings above)`);
     });
+}
+
+function lowerPriority(): void {
+  try {
+    setPriority(Math.min(19, getPriority() + 10));
+  } catch {
+    // not permitted here: run at normal priority
+  }
 }
 
 function printEnvironmentSnapshot(s: Session, snap: Snapshot): void {
