@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,8 @@ export async function startMariaDb(opts: { settings?: string[]; bufferPool?: str
   const dir = await mkdtemp(join(tmpdir(), 'envsnap-mariadb-'));
   const data = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
+  const tmp = join(dir, 'tmp');
+  await mkdir(tmp);
   const install = spawnSync(
     'mariadb-install-db',
     ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve'],
@@ -128,6 +130,9 @@ export async function startMariaDb(opts: { settings?: string[]; bufferPool?: str
       `--datadir=${data}`,
       `--socket=${socket}`,
       `--pid-file=${join(dir, 'mysqld.pid')}`,
+      // Its own temporary directory: nothing a test does to the system's /tmp can pull files away
+      // from under the server's internal temporary tables.
+      `--tmpdir=${tmp}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
       '--user=root',
