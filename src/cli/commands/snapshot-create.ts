@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .alias('backup')
     .argument('[paths...]', 'files or directories to capture, relative to the working directory (default: all of it)')
     .description('snapshot an environment (database, Redis, mounts) of the project, or the given paths relative to the working directory')
-    .option('--live', 'environment snapshot without maintenance mode (no downtime); databases are still captured at one consistent point')
+    .option('--live', 'environment snapshot without maintenance mode (no downtime), at a lower CPU priority; databases are still captured at one consistent point')
     .option('--skip-cache', 'leave Redis databases with role cache or page_cache out')
     .option('--exclude <pattern>', 'glob of paths to leave out (repeatable); with a slash it matches the relative path, without one the base name', collect, [])
     .option('--exclude-file <file>', 'read exclude patterns from a file, one per line (# comments)', collect, [])
