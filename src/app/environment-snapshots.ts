@@ -1,18 +1,23 @@
 /**
  * The environment use cases as the CLI, the scheduler and the server call them: from the project
  * configuration and a few flags to createEnvironmentSnapshot / restoreEnvironmentSnapshot. Checks
- * the configuration (mounts exist, secrets resolve) before anything connects.
+ * the policy (manual snapshots allowed?) and the configuration (mounts exist, secrets resolve)
+ * before anything connects, and applies the manual cap (max_count) after a manual snapshot.
  */
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { checkMountsExist, type EnvironmentConfig, type ProjectConfig } from '../config/project-config.ts';
 import { EnvsnapError } from '../core/errors.ts';
+import { checkManualSnapshotAllowed } from '../policy/manual-check.ts';
+import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
-import { listSnapshots, resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
+import { deleteSnapshot, listSnapshots, resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
+import { listPins } from '../snapshot/pins.ts';
 import type { AppContext } from './context.ts';
 import { createEnvironmentSnapshot } from './create-environment-snapshot.ts';
 import { environmentSources, maintenanceRunner, protectedPaths } from './environment-sources.ts';
 import { restoreEnvironmentSnapshot, type ConfirmReplace, type RestorePart, type RestoreStepResult } from './restore-environment-snapshot.ts';
+import { decideRetention } from './retention-view.ts';
 
 export interface SnapshotEnvironmentInput {
   project: ProjectConfig;
@@ -25,13 +30,20 @@ export interface SnapshotEnvironmentInput {
   trigger?: 'manual' | 'automatic';
 }
 
-export async function snapshotEnvironment(ctx: AppContext, repo: Repository, input: SnapshotEnvironmentInput): Promise<Snapshot> {
+export interface EnvironmentSnapshotResult extends Snapshot {
+  /** Older manual snapshots deleted because the new one went over manual.max_count (manifests only; prune reclaims the data). */
+  replaced: Snapshot[];
+}
+
+export async function snapshotEnvironment(ctx: AppContext, repo: Repository, input: SnapshotEnvironmentInput): Promise<EnvironmentSnapshotResult> {
   const { env } = input;
+  const manual = (input.trigger ?? 'manual') === 'manual';
+  if (manual) checkManualSnapshotAllowed(env.policy);
   await checkMountsExist(env);
   const { specs, skipped } = environmentSources(env, { skipCache: input.skipCache });
   const maintenance = input.live ? undefined : maintenanceRunner(env, ctx);
   if (!input.live && !maintenance) ctx.logger.info(`environment ${env.name} has no maintenance mode configured: taking a live snapshot`);
-  return createEnvironmentSnapshot(ctx, repo, {
+  const snapshot = await createEnvironmentSnapshot(ctx, repo, {
     project: input.project.project,
     env: { ...env, exclude: [...env.exclude, ...protectedPaths(env)] },
     sources: specs,
@@ -39,6 +51,26 @@ export async function snapshotEnvironment(ctx: AppContext, repo: Repository, inp
     maintenance,
     trigger: input.trigger,
     tags: input.tags,
+  });
+  const replaced = manual && env.policy.manual.maxCount !== undefined ? await applyManualCap(ctx, repo, input.project, env) : [];
+  return { ...snapshot, replaced };
+}
+
+/**
+ * Deletes the oldest unpinned manual snapshots of `env` beyond manual.max_count. The retention
+ * function decides, with the age limit (keep_within) lifted: age is expire's business, so here only
+ * the cap can drop a snapshot, and only manual ones are acted on.
+ */
+async function applyManualCap(ctx: AppContext, repo: Repository, project: ProjectConfig, env: EnvironmentConfig): Promise<Snapshot[]> {
+  return withLock(repo, { exclusive: false, operation: 'delete', logger: ctx.logger }, async () => {
+    const mine = (await listSnapshots(repo)).filter((s) => s.environment?.project === project.project && s.env === env.name);
+    const rows = decideRetention(project, mine, await listPins(repo), ctx.clock.now(), (rule) => ({ ...rule, manual: { ...rule.manual, keepWithin: { amount: 1000, unit: 'y' } } }));
+    const over = rows.filter((r) => !r.decision.keep && r.snapshot.environment?.trigger === 'manual').map((r) => r.snapshot);
+    for (const s of over) {
+      await deleteSnapshot(repo, s.id);
+      ctx.logger.info(`deleted manual snapshot ${s.id.slice(0, 8)} of ${s.time} (${env.name} keeps at most ${env.policy.manual.maxCount} unpinned manual snapshots: manual.max_count, ${env.policy.origins['manual.max_count']})`);
+    }
+    return over;
   });
 }
 

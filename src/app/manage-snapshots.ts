@@ -1,13 +1,37 @@
-/** Listing, inspecting and deleting snapshots. Delete removes only the manifest; prune reclaims the data. */
+/**
+ * Listing, inspecting, deleting and pinning snapshots. Delete removes only the manifest; prune reclaims
+ * the data. A pin keeps a snapshot whatever the retention policy says (snapshot/pins.ts).
+ */
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { deleteSnapshot, listSnapshots, resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
 import { diffSnapshots, type DiffResult } from '../snapshot/diff.ts';
+import { listPins, pinSnapshot, unpinSnapshot } from '../snapshot/pins.ts';
+import type { ProjectConfig } from '../config/project-config.ts';
+import type { RetentionDecision } from '../policy/retention.ts';
+import { decideRetention } from './retention-view.ts';
 import type { AppContext } from './context.ts';
 
 export async function listAllSnapshots(repo: Repository, filter?: { env?: string; path?: string }): Promise<Snapshot[]> {
   const all = await listSnapshots(repo);
   return all.filter((s) => (!filter?.env || s.env === filter.env) && (!filter?.path || s.paths.includes(filter.path)));
+}
+
+export interface ListedSnapshot {
+  snapshot: Snapshot;
+  pinned: boolean;
+  /** What the retention policy decides now; undefined when no policy governs the snapshot (file snapshots, no envsnap.yaml). */
+  retention?: RetentionDecision;
+}
+
+/** The snapshots (oldest first, filtered like listAllSnapshots) with their pins and, given a project, the retention decision at the clock's now. */
+export async function listSnapshotsWithRetention(ctx: AppContext, repo: Repository, project: ProjectConfig | undefined, filter?: { env?: string; path?: string }): Promise<ListedSnapshot[]> {
+  const all = await listSnapshots(repo);
+  const pins = await listPins(repo);
+  // Decided over every snapshot, not the filtered ones: retention looks at an environment's whole history.
+  const decisions = new Map(project ? decideRetention(project, all, pins, ctx.clock.now()).map((r) => [r.snapshot.id, r.decision]) : []);
+  const shown = all.filter((s) => (!filter?.env || s.env === filter.env) && (!filter?.path || s.paths.includes(filter.path)));
+  return shown.map((snapshot) => ({ snapshot, pinned: pins.has(snapshot.id), retention: decisions.get(snapshot.id) }));
 }
 
 export async function snapshotInfo(repo: Repository, ref: string): Promise<Snapshot> {
@@ -27,4 +51,14 @@ export async function deleteSnapshots(ctx: AppContext, repo: Repository, refs: s
 export async function diffSnapshotRefs(repo: Repository, refA: string, refB: string): Promise<DiffResult> {
   await repo.loadIndex();
   return diffSnapshots(repo, await resolveSnapshot(repo, refA), await resolveSnapshot(repo, refB));
+}
+
+/** Pins (or with `pinned` false, unpins) the snapshots `refs` name; returns them. Idempotent. */
+export async function setPinned(ctx: AppContext, repo: Repository, refs: string[], pinned: boolean): Promise<Snapshot[]> {
+  return withLock(repo, { exclusive: false, operation: pinned ? 'pin' : 'unpin', logger: ctx.logger }, async () => {
+    const snaps: Snapshot[] = [];
+    for (const ref of refs) snaps.push(await resolveSnapshot(repo, ref));
+    for (const s of snaps) await (pinned ? pinSnapshot(repo, s.id, ctx.clock.now()) : unpinSnapshot(repo, s.id));
+    return snaps;
+  });
 }

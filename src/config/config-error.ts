@@ -80,6 +80,11 @@ export class ConfigErrors {
         return this.at(path, `must be at least ${String(issue.minimum)}`, 'fix the value');
       case 'too_big':
         return this.at(path, `must be at most ${String(issue.maximum)}`, 'fix the value');
+      case 'custom': {
+        // Custom checks (policy durations, schedules, tiers) write "problem: what to do" themselves.
+        const cut = issue.message.lastIndexOf(': ');
+        return cut < 0 ? this.at(path, issue.message, 'fix the value') : this.at(path, issue.message.slice(0, cut), issue.message.slice(cut + 2));
+      }
       case 'invalid_format':
         return this.at(path, `invalid value${showScalar(value)} (${issue.message})`, 'fix the value');
       default:

@@ -81,7 +81,9 @@ describe('parseProjectConfig', () => {
     assert.equal(stage.databases[1].kind === 'mysql' && stage.databases[1].socket, '/run/mysqld/mysqld.sock');
     assert.deepEqual(stage.maintenance, { kind: 'command', on: 'bin/magento maintenance:enable', off: 'bin/magento maintenance:disable' });
     const minimal = parse('project: p\nrepository: /r\nenvironments:\n  dev: { type: integration, root: . }\n');
-    assert.deepEqual(minimal.environments.get('dev'), { name: 'dev', type: 'integration', plan: 'starter', root: '/srv/shop', mounts: [], exclude: [], databases: [], redis: [], maintenance: { kind: 'none' } });
+    const { policy, ...dev } = minimal.environments.get('dev')!;
+    assert.deepEqual(dev, { name: 'dev', type: 'integration', plan: 'starter', root: '/srv/shop', mounts: [], exclude: [], databases: [], redis: [], maintenance: { kind: 'none' } });
+    assert.ok(Object.values(policy.origins).every((o) => o === 'preset (starter/integration)'));
   });
 
   it('keeps an s3:// repository as written', () => {
@@ -100,6 +102,66 @@ describe('parseProjectConfig', () => {
       ],
     );
   });
+});
+
+describe('policy layers: project, types.<type>, environment', () => {
+  const text = `project: p
+repository: /r
+policy:
+  manual: { keep_within: 14d }
+  keep_tags: [release]
+types:
+  production:
+    policy:
+      manual: { allowed: true, max_count: 3 }
+  staging:
+    policy:
+      automatic: { keep_last: 5 }
+environments:
+  prod: { type: production, plan: pro, root: ., policy: { manual: { max_count: 2 } } }
+  stage: { type: staging, plan: pro, root: . }
+  dev: { type: integration, root: . }
+`;
+  const cfg = parse(text);
+
+  it('most specific wins per value, each value naming its origin', () => {
+    const prod = cfg.environments.get('prod')!.policy;
+    assert.equal(prod.manual.allowed, true);
+    assert.equal(prod.origins['manual.allowed'], 'type production');
+    assert.equal(prod.manual.maxCount, 2);
+    assert.equal(prod.origins['manual.max_count'], 'environment prod');
+    assert.deepEqual(prod.manual.keepWithin, { amount: 14, unit: 'd' });
+    assert.equal(prod.origins['manual.keep_within'], 'project');
+    assert.deepEqual(prod.keepTags, ['release']);
+    assert.equal(prod.origins['automatic.keep_last'], 'preset (pro/production)');
+  });
+
+  it('a type layer applies only to environments of that type', () => {
+    const stage = cfg.environments.get('stage')!.policy;
+    assert.equal(stage.automatic.keepLast, 5);
+    assert.equal(stage.origins['automatic.keep_last'], 'type staging');
+    assert.equal(stage.manual.allowed, false, 'Pro staging refuses manual snapshots unless a layer allows them');
+    assert.equal(stage.origins['manual.allowed'], 'preset (pro/staging)');
+    const dev = cfg.environments.get('dev')!.policy;
+    assert.equal(dev.origins['automatic.keep_last'], 'preset (starter/integration)');
+    assert.equal(dev.origins['keep_tags'], 'project');
+  });
+
+  const cases: [string, string, string, RegExp][] = [
+    ['unknown key in a policy', 'keep_tags: [release]', 'keep_tag: [release]', /line 5: policy\.keep_tag: unknown key: remove it or fix its spelling \(allowed here: manual, automatic, keep_tags\)$/],
+    ['unknown key in manual', 'allowed: true, max_count: 3', 'allowed: true, max_cnt: 3', /line 9: types\.production\.policy\.manual\.max_cnt: unknown key: .*allowed here: allowed, keep_within, max_count/],
+    ['unknown environment type', '  staging:\n    policy:', '  stagin:\n    policy:', /line 10: types\.stagin: unknown key: .*allowed here: integration, staging, production/],
+    ['unknown key under a type', '  staging:\n    policy:', '  staging:\n    polcy:', /line 11: types\.staging\.polcy: unknown key: .*allowed here: policy/],
+    ['bad duration', 'keep_within: 14d', 'keep_within: 14 days', /line 4: policy\.manual\.keep_within: .+$/],
+    ['wrong type', 'max_count: 2', 'max_count: two', /line 14: environments\.prod\.policy\.manual\.max_count: expected a number, got a string: fix the value$/],
+    ['automatic snapshots kept by nothing', 'policy: { manual: { max_count: 2 } }', 'policy: { automatic: { keep_last: 0, tiers: [] } }', /line 14: environments\.prod\.policy: .*nothing keeps them.*: give tiers or a keep_last of 1 or more, or set automatic\.enabled: false$/],
+  ];
+  for (const [what, from, to, pattern] of cases) {
+    it(`rejects: ${what}`, () => {
+      assert.ok(text.includes(from), `fixture lacks ${from}`);
+      assertFails(() => parse(text.replace(from, to)), 'CONFIG', new RegExp(`^/srv/shop/envsnap\\.yaml line \\d+: `), pattern);
+    });
+  }
 });
 
 describe('inline Redis passwords', () => {

@@ -14,6 +14,7 @@ import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { ConfigErrors, yamlSyntaxError } from './config-error.ts';
 import { resolveProject } from './resolve.ts';
 import { ProjectInput } from './schema.ts';
+import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { InlineSecret, SecretRef } from './secrets.ts';
 
 export type { SecretRef } from './secrets.ts';
@@ -60,6 +61,8 @@ export interface EnvironmentConfig {
   name: string;
   type: EnvironmentType;
   plan: Plan;
+  /** What snapshots are allowed and how long they are kept: the plan's preset with envsnap.yaml's policy layers applied. */
+  policy: ResolvedPolicy;
   /** Absolute. */
   root: string;
   /** Relative to root, normalised, without `..`. */

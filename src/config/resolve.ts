@@ -5,6 +5,9 @@
  * moved out of URLs, and the rules that span keys checked with errors that point at the key.
  */
 import { isAbsolute, posix, resolve } from 'node:path';
+import { isEnvsnapError } from '../core/errors.ts';
+import { resolvePolicy, type PolicyLayers } from '../policy/resolve.ts';
+import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { ConfigErrors, KeyPath } from './config-error.ts';
 import type { DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig } from './project-config.ts';
 import { NAME_PATTERN, NAME_RULE, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput } from './schema.ts';
@@ -15,7 +18,7 @@ export function resolveProject(input: ProjectInput, file: string, dir: string, e
   for (const [name, env] of Object.entries(input.environments ?? {})) {
     const path = ['environments', name];
     if (!NAME_PATTERN.test(name)) throw errors.at(path, 'invalid environment name', `rename it: ${NAME_RULE}`);
-    environments.set(name, resolveEnvironment(name, env, dir, path, errors));
+    environments.set(name, resolveEnvironment(name, env, dir, path, errors, input));
   }
   return { file, project: input.project, repository: resolveRepository(input.repository, dir, errors), password: secretRef(input, dir, [], errors), environments };
 }
@@ -36,12 +39,14 @@ function secretRef(o: { password_env?: string; password_file?: string }, dir: st
   return {};
 }
 
-function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, path: KeyPath, errors: ConfigErrors): EnvironmentConfig {
+function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, path: KeyPath, errors: ConfigErrors, project: ProjectInput): EnvironmentConfig {
   const root = resolve(dir, env.root);
+  const plan = env.plan ?? 'starter';
   return {
     name,
     type: env.type,
-    plan: env.plan ?? 'starter',
+    plan,
+    policy: resolveEnvironmentPolicy(name, env, plan, project, path, errors),
     root,
     mounts: resolveMounts(env.mounts ?? [], [...path, 'mounts'], errors),
     exclude: env.exclude ?? [],
@@ -49,6 +54,25 @@ function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, pa
     redis: resolveRedis(env.redis ?? [], dir, [...path, 'redis'], errors),
     maintenance: resolveMaintenance(env.maintenance, root, [...path, 'maintenance'], errors),
   };
+}
+
+/**
+ * The environment's effective policy. The layers were validated by the schema already; what is left
+ * are rules across layers (automatic snapshots on with nothing keeping them), reported at the
+ * environment's policy key (or the environment when it has none) with the resolver's message.
+ */
+function resolveEnvironmentPolicy(name: string, env: EnvironmentInput, plan: EnvironmentConfig['plan'], project: ProjectInput, path: KeyPath, errors: ConfigErrors): ResolvedPolicy {
+  const types: PolicyLayers['types'] = {};
+  for (const [type, t] of Object.entries(project.types ?? {})) if (t?.policy) types[type as EnvironmentInput['type']] = t.policy;
+  try {
+    return resolvePolicy(plan, env.type, name, { project: project.policy, types, environment: env.policy });
+  } catch (err) {
+    if (!isEnvsnapError(err, 'CONFIG')) throw err;
+    const at = env.policy ? [...path, 'policy'] : path;
+    // The resolver's message ends in what to do; the file and line go in front of it.
+    const cut = err.message.lastIndexOf(': ');
+    throw errors.at(at, err.message.slice(0, cut), err.message.slice(cut + 2));
+  }
 }
 
 /** Mounts are paths inside the root: relative, without `..`; normalised (`./var/` → `var`). */

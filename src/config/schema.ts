@@ -9,6 +9,7 @@ import { z } from 'zod';
 // Plans and environment types belong to the policy layer, which decides what each allows.
 export { ENVIRONMENT_TYPES, PLANS } from '../policy/policy.ts';
 import { ENVIRONMENT_TYPES, PLANS } from '../policy/policy.ts';
+import { AutomaticInputSchema, ManualInputSchema, PolicyInputSchema } from '../policy/input.ts';
 export const REDIS_ROLES = ['cache', 'page_cache', 'sessions', 'other'] as const;
 
 /** Project, environment, database and Redis names: they end up in snapshot paths and flags. */
@@ -65,12 +66,22 @@ export const EnvironmentInput = z.strictObject({
   database: z.union([DatabaseInput, z.array(DatabaseInput)]).optional(),
   redis: z.array(RedisInput).optional(),
   maintenance: MaintenanceInput.optional(),
+  /** Overrides the plan's preset and the project and type layers (policy/resolve.ts). */
+  policy: PolicyInputSchema.optional(),
+});
+
+/** Settings shared by every environment of one type (`types: { staging: { policy: … } }`). */
+export const TypeInput = z.strictObject({
+  policy: PolicyInputSchema.optional(),
 });
 
 export const ProjectInput = z.strictObject({
   project: name,
   repository: nonEmpty,
   ...passwordKeys,
+  policy: PolicyInputSchema.optional(),
+  // A strict object rather than a record, so a misspelt type is reported as an unknown key.
+  types: z.strictObject({ integration: TypeInput.optional(), staging: TypeInput.optional(), production: TypeInput.optional() }).optional(),
   environments: z.record(z.string(), EnvironmentInput).nullish(),
 });
 
@@ -80,6 +91,7 @@ export type DatabaseInput = z.infer<typeof DatabaseInput>;
 export type RedisInput = z.infer<typeof RedisInput>;
 export type MaintenanceInput = z.infer<typeof MaintenanceInput>;
 export type EnvironmentInput = z.infer<typeof EnvironmentInput>;
+export type TypeInput = z.infer<typeof TypeInput>;
 export type ProjectInput = z.infer<typeof ProjectInput>;
 
 const keysOf = (o: { shape: object }) => Object.keys(o.shape);
@@ -91,6 +103,10 @@ const keysOf = (o: { shape: object }) => Object.keys(o.shape);
 export function allowedKeys(path: readonly PropertyKey[], objectAtPath: unknown): string[] | undefined {
   const p = path.map(String);
   if (p.length === 0) return keysOf(ProjectInput);
+  // policy: at the project, under types.<type> and under environments.<name>
+  const policyAt = p[0] === 'policy' ? 1 : p[0] === 'types' && p[2] === 'policy' ? 3 : p[0] === 'environments' && p[2] === 'policy' ? 3 : -1;
+  if (policyAt >= 0) return policyKeys(p.slice(policyAt));
+  if (p[0] === 'types') return p.length === 1 ? [...ENVIRONMENT_TYPES] : p.length === 2 ? keysOf(TypeInput) : undefined;
   if (p[0] !== 'environments') return undefined;
   if (p.length === 2) return keysOf(EnvironmentInput);
   const section = p[2];
@@ -100,5 +116,13 @@ export function allowedKeys(path: readonly PropertyKey[], objectAtPath: unknown)
     const type = (objectAtPath as { type?: unknown } | null)?.type;
     return type === 'sqlite' ? keysOf(SqliteInput) : keysOf(MysqlInput);
   }
+  return undefined;
+}
+
+/** The keys allowed at `rest` inside a policy: mapping. */
+function policyKeys(rest: readonly string[]): string[] | undefined {
+  if (rest.length === 0) return keysOf(PolicyInputSchema);
+  if (rest.length === 1 && rest[0] === 'manual') return keysOf(ManualInputSchema);
+  if (rest.length === 1 && rest[0] === 'automatic') return keysOf(AutomaticInputSchema);
   return undefined;
 }

@@ -14,7 +14,8 @@
  *   index    write ONE index file listing every kept and new pack. Stopped here: old and new index
  *            files overlap, which is harmless.
  *   unindex  delete the old index files. Stopped here: obsolete packs are unindexed leftovers.
- *   delete   delete the obsolete packs, then stale temp files of interrupted writes.
+ *   delete   delete the obsolete packs, then stale temp files of interrupted writes, then pins whose
+ *            snapshot was deleted (pins/, see FORMAT.md).
  *
  * Unindexed leftovers are what check reports as warnings; the next prune removes them.
  * After a prune the Repository's in-memory index (if it was loaded) is stale: reopen the repository.
@@ -34,6 +35,7 @@ import { PackWriter } from '../repo/pack-writer.ts';
 import type { PackEntry } from '../repo/pack.ts';
 import type { Repository } from '../repo/repository.ts';
 import { listSnapshotIds, loadSnapshot } from '../snapshot/manifest.ts';
+import { listPins, unpinSnapshot } from '../snapshot/pins.ts';
 import { reason, walkTrees } from '../snapshot/walk.ts';
 
 export interface PruneOptions {
@@ -67,6 +69,8 @@ export interface PruneStats {
   /** Old index files replaced by the new one. */
   indexFilesReplaced: number;
   tempFilesRemoved: number;
+  /** Pins of snapshots that no longer exist. */
+  stalePinsRemoved: number;
   dryRun: boolean;
 }
 
@@ -116,6 +120,7 @@ export async function pruneRepository(repo: Repository, opts: PruneOptions): Pro
     await deleteOldIndexFiles(repo, plan, opts.logger);
     await deleteObsoletePacks(repo, plan, opts.logger);
     stats.tempFilesRemoved = await removeStaleTempFiles(repo.store, opts.clock);
+    stats.stalePinsRemoved = await removeStalePins(repo);
     opts.progress?.done();
     opts.logger.info(
       `prune done: ${stats.packsDeleted} pack(s) deleted, ${stats.packsRepacked} repacked into ${stats.packsWritten}, ${stats.packsKept} kept, ${stats.bytesFreed} bytes freed`,
@@ -143,6 +148,7 @@ function planStats(plan: PrunePlan, dryRun: boolean): PruneStats {
     blobsRemoved: plan.blobsRemoved,
     indexFilesReplaced: plan.rewriteIndex ? plan.indexFiles.length : 0,
     tempFilesRemoved: 0,
+    stalePinsRemoved: 0,
     dryRun,
   };
 }
@@ -420,4 +426,12 @@ export async function removeStaleTempFiles(store: BlobStore, clock: Clock): Prom
   const s = store as BlobStore & { removeStaleTemp?: (olderThanMs: number, now: number) => Promise<number> };
   if (typeof s.removeStaleTemp !== 'function') return 0;
   return s.removeStaleTemp(DAY_MS, clock.now());
+}
+
+/** Step (h): pins whose snapshot was deleted (under the exclusive lock, so no pin of a snapshot being written is lost). */
+export async function removeStalePins(repo: Repository): Promise<number> {
+  const snapshots = new Set(await listSnapshotIds(repo));
+  const stale = [...(await listPins(repo))].filter((id) => !snapshots.has(id));
+  await mapLimit(stale, 8, (id) => unpinSnapshot(repo, id));
+  return stale.length;
 }

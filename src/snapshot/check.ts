@@ -22,6 +22,7 @@ import { MasterIndex, type IndexPack } from '../repo/index.ts';
 import { ENTRY_BYTES, parsePackTail, type PackEntry } from '../repo/pack.ts';
 import type { Repository } from '../repo/repository.ts';
 import { listSnapshotIds, loadSnapshot, type Snapshot } from './manifest.ts';
+import { listPins, loadPin } from './pins.ts';
 import { checkSafeName, nodeNameBytes } from './tree.ts';
 import { reason, walkTrees, type TreeProblem } from './walk.ts';
 
@@ -157,6 +158,21 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
     }
   });
   stats.snapshots = snapshots.length;
+
+  // ---- pins: harmless when stale (prune removes them), but a pin that does not open protects nothing ----
+  const known = new Set(snapshotIds);
+  for (const id of await listPins(repo)) {
+    if (!known.has(id)) {
+      warnings.push(`pin ${shortId(id)} names a snapshot that no longer exists: harmless; "envsnap prune" removes it`);
+      continue;
+    }
+    try {
+      await loadPin(repo, id);
+    } catch (err) {
+      if (isEnvsnapError(err, 'INTERRUPTED')) throw err;
+      warnings.push(`pin of snapshot ${shortId(id)} cannot be read (${reason(err)}): the snapshot is not protected; run "envsnap snapshot:unpin ${shortId(id)}" and "envsnap snapshot:pin ${shortId(id)}"`);
+    }
+  }
 
   // ---- trees ----
   logger.info(`checking the trees of ${snapshots.length} snapshot(s)`);

@@ -1,6 +1,6 @@
 /**
  * BlobStore: where a repository keeps its objects. A flat namespace of names like `config`,
- * `keys/<id>`, `data/<id>`, `index/<id>`, `snapshots/<id>`, `locks/<id>` mapped to immutable byte strings.
+ * `keys/<id>`, `data/<id>`, `index/<id>`, `snapshots/<id>`, `pins/<id>`, `locks/<id>` mapped to immutable byte strings.
  * Implementations: local/ (a directory), memory/ (tests), faulty/ (a fault-injecting decorator).
  *
  * Contract (checked by testing/blob-store-contract.ts against every implementation):
@@ -78,6 +78,7 @@ export const Names = {
   pack: (id: string) => `data/${id}`,
   index: (id: string) => `index/${id}`,
   snapshot: (id: string) => `snapshots/${id}`,
+  pin: (snapshotId: string) => `pins/${snapshotId}`,
   lock: (id: string) => `locks/${id}`,
 } as const;
 

@@ -6,8 +6,8 @@
 import { getPriority, setPriority } from 'node:os';
 import type { Command } from 'commander';
 import { createSnapshot } from '../../app/create-snapshot.ts';
-import { snapshotEnvironment } from '../../app/environment-snapshots.ts';
-import type { Snapshot } from '../../snapshot/manifest.ts';
+import { snapshotEnvironment, type EnvironmentSnapshotResult } from '../../app/environment-snapshots.ts';
+import { checkManualSnapshotAllowed } from '../../policy/manual-check.ts';
 import { readExcludeFile } from '../../sources/files/exclude.ts';
 import { formatBytes } from '../../core/bytes.ts';
 import { EnvsnapError } from '../../core/errors.ts';
@@ -47,6 +47,8 @@ Unreadable paths are reported as warnings and the snapshot is marked partial (ex
           throw new EnvsnapError('INVALID_ARGUMENT', '--exclude, --exclude-file and --parent apply to path snapshots; set exclude in envsnap.yaml for an environment');
         }
         const { project, env } = await s.environment();
+        // Refused before the password is asked for or the repository opened (the use case checks again).
+        checkManualSnapshotAllowed(env.policy);
         // A live snapshot runs beside the shop: give the shop's own processes (database server, PHP)
         // the CPU first. Set before any worker thread starts, so the workers inherit it.
         if (opts.live) lowerPriority();
@@ -79,10 +81,10 @@ function lowerPriority(): void {
   }
 }
 
-function printEnvironmentSnapshot(s: Session, snap: Snapshot): void {
+function printEnvironmentSnapshot(s: Session, snap: EnvironmentSnapshotResult): void {
   const env = snap.environment!;
   if (s.out.json) {
-    printJson({ snapshotId: snap.id, shortId: snap.id.slice(0, 8), environment: snap.env, time: snap.time, partial: snap.partial, mode: env.mode, maintenanceMs: env.maintenanceMs, skewMs: env.skewMs, sources: env.sources, skipped: env.skipped, summary: snap.summary });
+    printJson({ snapshotId: snap.id, shortId: snap.id.slice(0, 8), environment: snap.env, time: snap.time, partial: snap.partial, mode: env.mode, maintenanceMs: env.maintenanceMs, skewMs: env.skewMs, sources: env.sources, skipped: env.skipped, summary: snap.summary, replaced: snap.replaced.map((r) => r.id) });
   } else if (!s.out.quiet) {
     for (const r of env.sources) printLine(`${r.name}: ${formatBytes(r.bytes)} in ${(r.durationMs / 1000).toFixed(1)} s${r.consistent ? '' : ' (live)'}`);
     for (const k of env.skipped) printLine(`skipped ${k}`);
@@ -90,6 +92,7 @@ function printEnvironmentSnapshot(s: Session, snap: Snapshot): void {
     printLine(`added to the repository: ${formatBytes(sm.addedBytes)} (${formatBytes(sm.storedBytes)} stored) of ${formatBytes(sm.bytes)} in ${(sm.durationMs / 1000).toFixed(1)} s`);
     if (env.maintenanceMs !== undefined) printLine(`maintenance mode was on for ${(env.maintenanceMs / 1000).toFixed(1)} s`);
     printLine(`snapshot ${snap.id.slice(0, 8)} of ${snap.env} saved${snap.partial ? ` (partial: ${snap.warningCount} path(s) could not be read)` : ''}`);
+    for (const r of snap.replaced) printLine(`deleted manual snapshot ${r.id.slice(0, 8)} (${r.time}): over manual.max_count; "envsnap prune" reclaims its space`);
   }
   if (snap.partial) throw new EnvsnapError('PARTIAL', `snapshot ${snap.id.slice(0, 8)} is partial: ${snap.warningCount} path(s) could not be read (see the warnings above)`);
 }

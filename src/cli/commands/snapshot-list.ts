@@ -1,7 +1,13 @@
-/** `envsnap snapshot:list`: Created, Snapshot ID, Restorable, Size, Environment, Contents. */
+/**
+ * `envsnap snapshot:list`: Created, Snapshot ID, Restorable, Type, Automated, Live, Size, Expires,
+ * Environment. Expires comes from the environment's retention policy (envsnap.yaml) at this moment:
+ * a date, "never" (pinned, tagged, newest, or kept by count), or "expired" — such a snapshot is still
+ * in the repository until `envsnap expire` runs, but is shown as not restorable since it is about to go.
+ */
 import type { Command } from 'commander';
-import { listAllSnapshots } from '../../app/manage-snapshots.ts';
+import { listSnapshotsWithRetention, type ListedSnapshot } from '../../app/manage-snapshots.ts';
 import { formatBytes } from '../../core/bytes.ts';
+import type { Snapshot } from '../../snapshot/manifest.ts';
 import { Session } from '../session.ts';
 import { printJson, printTable } from '../render.ts';
 
@@ -13,48 +19,75 @@ export function register(program: Command): void {
     .addHelpText('after', '\nWith the global --env NAME, only the snapshots of that environment.')
     .action(async (opts: { path?: string }, cmd: Command) => {
       const s = new Session(cmd);
-      const snaps = await s.withRepo((repo) => listAllSnapshots(repo, { path: opts.path, env: s.globals.env }));
+      const project = await s.project();
+      const rows = await s.withRepo((repo) => listSnapshotsWithRetention(s.ctx, repo, project, { path: opts.path, env: s.globals.env }));
       if (s.out.json) {
         printJson(
-          snaps.map((x) => ({
-            id: x.id,
-            shortId: x.id.slice(0, 8),
-            created: x.time,
-            restorable: true,
-            partial: x.partial,
-            size: x.summary.bytes,
-            files: x.summary.files,
-            paths: x.paths,
-            root: x.root,
-            hostname: x.hostname,
-            tags: x.tags,
-            parent: x.parent,
-            environment: x.env,
-            mode: x.environment?.mode,
-            trigger: x.environment?.trigger,
-            sources: x.environment?.sources.map((r) => ({ kind: r.kind, id: r.id, bytes: r.bytes })),
-          })),
+          rows.map((r) => {
+            const x = r.snapshot;
+            return {
+              id: x.id,
+              shortId: x.id.slice(0, 8),
+              created: x.time,
+              restorable: r.retention?.keep !== false,
+              expired: r.retention?.keep === false,
+              type: typeOf(x),
+              automated: x.environment ? x.environment.trigger === 'automatic' : null,
+              live: x.environment ? x.environment.mode === 'live' : null,
+              pinned: r.pinned,
+              expires: expires(r),
+              partial: x.partial,
+              size: x.summary.bytes,
+              files: x.summary.files,
+              paths: x.paths,
+              root: x.root,
+              hostname: x.hostname,
+              tags: x.tags,
+              parent: x.parent,
+              environment: x.env,
+              mode: x.environment?.mode,
+              trigger: x.environment?.trigger,
+              sources: x.environment?.sources.map((src) => ({ kind: src.kind, id: src.id, bytes: src.bytes })),
+            };
+          }),
         );
         return;
       }
+      const yesNo = (b: boolean | undefined) => (b === undefined ? '-' : b ? 'yes' : 'no');
       printTable(
-        ['Created', 'Snapshot ID', 'Restorable', 'Size', 'Environment', 'Contents', 'Host', 'Tags'],
-        snaps.map((x) => [
-          x.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-          x.id.slice(0, 8),
-          x.partial ? 'yes (partial)' : 'yes',
-          formatBytes(x.summary.bytes),
-          x.environment ? `${x.env} (${x.environment.trigger}, ${x.environment.mode})` : (x.env ?? '-'),
-          x.environment ? contents(x.environment.sources) : x.paths.join(' '),
-          x.hostname,
-          x.tags.join(','),
-        ]),
+        ['Created', 'Snapshot ID', 'Restorable', 'Type', 'Automated', 'Live', 'Size', 'Expires', 'Environment'],
+        rows.map((r) => {
+          const x = r.snapshot;
+          const exp = expires(r);
+          return [
+            x.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+            x.id.slice(0, 8),
+            exp === 'expired' ? 'no (expired)' : x.partial ? 'yes (partial)' : 'yes',
+            typeOf(x),
+            yesNo(x.environment && x.environment.trigger === 'automatic'),
+            yesNo(x.environment && x.environment.mode === 'live'),
+            formatBytes(x.summary.bytes),
+            exp === null ? '-' : exp.replace('T', ' ').replace(/:\d\d\.\d+Z$/, 'Z'),
+            x.env ?? '-',
+          ];
+        }),
       );
     });
 }
 
-/** "database, redis, files" for an environment snapshot. */
-function contents(sources: { kind: string }[]): string {
-  const parts = new Set(sources.map((r) => (r.kind === 'mysql' || r.kind === 'sqlite' ? 'database' : r.kind === 'files' ? 'files' : r.kind)));
+/** An ISO time, "never", "expired", or null when no policy governs the snapshot. */
+function expires(r: ListedSnapshot): string | null {
+  if (r.pinned) return 'never';
+  if (r.retention === undefined) return null;
+  if (!r.retention.keep) return 'expired';
+  return r.retention.expiresAt === undefined ? 'never' : new Date(r.retention.expiresAt).toISOString();
+}
+
+/** system: files and databases; db: databases only; otherwise what it holds ("files", "redis, files"); "paths" for file snapshots. */
+function typeOf(x: Snapshot): string {
+  if (!x.environment) return 'paths';
+  const parts = new Set(x.environment.sources.map((r) => (r.kind === 'mysql' || r.kind === 'sqlite' ? 'database' : r.kind)));
+  if (parts.has('database') && parts.has('files')) return 'system';
+  if (parts.has('database') && parts.size === 1) return 'db';
   return [...parts].join(', ');
 }
