@@ -10,7 +10,8 @@
  *   6. root tree, packs and index, then the manifest: the manifest write is the commit, so a run
  *      that fails anywhere leaves no snapshot behind, only data the next run reuses.
  * The root tree holds one directory per source: `files/` (the mounts, relative to the environment's
- * root), `mysql/<id>/`, `redis/<id>/`, `sqlite/<id>/`.
+ * root), `mysql/<id>/`, `redis/<id>/`, `sqlite/<id>/`. A snapshot without mounts (backup type db)
+ * has no `files/` directory and no files record; maintenance mode then covers only the pinning.
  */
 import { hostname, userInfo } from 'node:os';
 import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
@@ -23,6 +24,7 @@ import { decodeTree } from '../snapshot/tree.ts';
 import { BlobType } from '../repo/blob.ts';
 import { compileExcludes } from '../sources/files/exclude.ts';
 import type { CaptureOptions, PinResult, Source } from '../sources/source.ts';
+import type { EnvironmentBackupType } from '../policy/backup-types.ts';
 import type { AppContext } from './context.ts';
 import type { SourceSpec } from './environment-sources.ts';
 import { PROGRAM_VERSION } from './version.ts';
@@ -43,6 +45,10 @@ export interface EnvironmentSnapshotInput {
   maintenance?: MaintenanceRunner;
   trigger?: 'manual' | 'automatic';
   tags?: string[];
+  /** Recorded in the manifest (default system); `env.mounts` and `sources` must already be its scope (policy/backup-types.ts). */
+  backupType?: EnvironmentBackupType;
+  /** Recorded for a system snapshot taken without pub/media. */
+  excludeMedia?: boolean;
 }
 
 export const FILES_DIR = 'files';
@@ -54,12 +60,16 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
   const opts: CaptureOptions = { logger: ctx.logger, progress: ctx.progress };
   const { env } = input;
   const live = input.maintenance === undefined;
+  const withMounts = env.mounts.length > 0;
+  if (!withMounts && input.sources.length === 0) {
+    throw new EnvsnapError('INVALID_ARGUMENT', `environment ${env.name} has nothing to snapshot${input.backupType ? ` with --type ${input.backupType}` : ''} (no mounts and no databases): add them to envsnap.yaml, or choose another --type`);
+  }
 
   return withLock(repo, { exclusive: false, operation: 'snapshot', logger: ctx.logger }, async () => {
     await repo.loadIndex();
     const adopted = await repo.adoptUnindexedPacks();
     if (adopted > 0) ctx.logger.info(`reusing ${adopted} pack(s) left by an interrupted run`);
-    const parentFiles = await findParentFilesTree(repo, input.project, env.name);
+    const parentFiles = withMounts ? await findParentFilesTree(repo, input.project, env.name, env.mounts) : undefined;
 
     const opened: { spec: SourceSpec; source: Source }[] = [];
     const saver = repo.newSaver();
@@ -81,6 +91,7 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
           }),
         );
         const filesFrom = clock.now();
+        if (!withMounts) return { pins, files: undefined, filesFrom, filesTo: filesFrom };
         const archiver = new Archiver(repo, saver, {
           root: env.root,
           selection: selectionFromPaths(env.mounts),
@@ -107,19 +118,21 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
       // Fixed metadata (time 0) so an unchanged source gives the very same trees: the time is in the manifest.
       const builder = new EntryTreeBuilder(repo, saver, { mtimeNs: '0' });
       const records: SourceRecord[] = [];
-      records.push({
-        kind: 'files',
-        id: 'mounts',
-        name: 'mounts',
-        path: FILES_DIR,
-        bytes: stage.files.summary.bytes,
-        consistent: !live,
-        pointFrom: iso(stage.filesFrom),
-        pointTo: iso(stage.filesTo),
-        details: { ...stage.files.summary, mounts: env.mounts },
-        durationMs: stage.filesTo - stage.filesFrom,
-      });
-      builder.addSubtree(FILES_DIR, stage.files.tree);
+      if (stage.files) {
+        records.push({
+          kind: 'files',
+          id: 'mounts',
+          name: 'mounts',
+          path: FILES_DIR,
+          bytes: stage.files.summary.bytes,
+          consistent: !live,
+          pointFrom: iso(stage.filesFrom),
+          pointTo: iso(stage.filesTo),
+          details: { ...stage.files.summary, mounts: env.mounts },
+          durationMs: stage.filesTo - stage.filesFrom,
+        });
+        builder.addSubtree(FILES_DIR, stage.files.tree);
+      }
       const captured = await allSettledOrThrow(
         opened.map(async ({ spec, source }, i) => {
           const from = clock.now();
@@ -166,7 +179,10 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         skewMs: Math.max(...tos) - Math.min(...froms),
         sources: records,
         skipped: input.skipped ?? [],
+        backupType: input.backupType ?? 'system',
+        ...(input.excludeMedia ? { excludeMedia: true } : {}),
       };
+      const files = stage.files ?? { summary: { files: 0, dirs: 0, bytes: 0, newFiles: 0, changedFiles: 0, unchangedFiles: 0 }, partial: false, warningCount: 0, warnings: [] };
       const totalBytes = records.reduce((n, r) => n + r.bytes, 0);
       const manifest: SnapshotManifest = {
         version: 1,
@@ -179,11 +195,11 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         tags: input.tags ?? [],
         env: env.name,
         excludes: env.exclude,
-        partial: stage.files.partial,
-        warningCount: stage.files.warningCount,
-        warnings: stage.files.warnings,
+        partial: files.partial,
+        warningCount: files.warningCount,
+        warnings: files.warnings,
         summary: {
-          ...stage.files.summary,
+          ...files.summary,
           bytes: totalBytes,
           addedBytes: saver.stats.newBytes,
           storedBytes: saver.stats.storedBytes,
@@ -225,9 +241,23 @@ function asSourceFailure(err: unknown, name: string): unknown {
   return new EnvsnapError('SOURCE_FAILED', `${name} failed during the snapshot: ${msg}; no snapshot was saved`, { cause: err });
 }
 
-/** The files tree of the latest snapshot of the same environment on this host, for incremental reading. */
-async function findParentFilesTree(repo: Repository, project: string, env: string): Promise<string | undefined> {
-  const last = (await listSnapshots(repo)).filter((s) => s.environment?.project === project && s.env === env && s.hostname === hostname()).at(-1);
+/**
+ * The files tree of an earlier snapshot of the same environment on this host, for incremental
+ * reading: the latest one that captured the same mounts, else the latest one whose mounts overlap
+ * these (a db-media snapshot for a system one). The archiver looks a parent up only by path, to skip
+ * re-reading an unchanged file, so a parent with other mounts costs reading, never files; snapshots
+ * without mounts (db) have no files tree to offer.
+ */
+async function findParentFilesTree(repo: Repository, project: string, env: string, mounts: readonly string[]): Promise<string | undefined> {
+  const mountsOf = (s: Snapshot) => {
+    const files = s.environment?.sources.find((r) => r.kind === 'files');
+    return files ? ((files.details?.mounts as string[] | undefined) ?? s.paths) : [];
+  };
+  const candidates = (await listSnapshots(repo)).filter((s) => s.environment?.project === project && s.env === env && s.hostname === hostname() && mountsOf(s).length > 0);
+  const key = (m: readonly string[]) => [...m].sort().join('\n');
+  const near = (a: string, b: string) => a === '.' || b === '.' || a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  const last =
+    candidates.filter((s) => key(mountsOf(s)) === key(mounts)).at(-1) ?? candidates.filter((s) => mountsOf(s).some((m) => mounts.some((n) => near(m, n)))).at(-1);
   if (!last) return undefined;
   try {
     const root = decodeTree(await repo.loadBlob(BlobType.tree, Buffer.from(last.tree, 'hex')), last.tree);

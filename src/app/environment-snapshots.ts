@@ -8,6 +8,7 @@ import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { checkMountsExist, type EnvironmentConfig, type ProjectConfig } from '../config/project-config.ts';
 import { EnvsnapError } from '../core/errors.ts';
+import { backupScope, type EnvironmentBackupType } from '../policy/backup-types.ts';
 import { checkManualSnapshotAllowed } from '../policy/manual-check.ts';
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
@@ -28,6 +29,10 @@ export interface SnapshotEnvironmentInput {
   skipCache?: boolean;
   tags?: string[];
   trigger?: 'manual' | 'automatic';
+  /** Magento's backup type (default system): see policy/backup-types.ts. */
+  backupType?: EnvironmentBackupType;
+  /** system only: leave pub/media out. */
+  excludeMedia?: boolean;
 }
 
 export interface EnvironmentSnapshotResult extends Snapshot {
@@ -39,18 +44,25 @@ export async function snapshotEnvironment(ctx: AppContext, repo: Repository, inp
   const { env } = input;
   const manual = (input.trigger ?? 'manual') === 'manual';
   if (manual) checkManualSnapshotAllowed(env.policy);
-  await checkMountsExist(env);
-  const { specs, skipped } = environmentSources(env, { skipCache: input.skipCache });
+  const scope = backupScope(env, input.backupType, input.excludeMedia);
+  if (scope.type === 'db' && env.databases.length === 0) {
+    throw new EnvsnapError('CONFIG', `environment ${env.name} has no databases, so --type db has nothing to capture: add one under database(s) in envsnap.yaml, or use --type system`);
+  }
+  await checkMountsExist({ ...env, mounts: scope.mounts });
+  // Redis is neither a database nor media: only a system snapshot carries it (nor are its secrets needed otherwise).
+  const { specs, skipped } = environmentSources(scope.redis ? env : { ...env, redis: [] }, { skipCache: input.skipCache });
   const maintenance = input.live ? undefined : maintenanceRunner(env, ctx);
   if (!input.live && !maintenance) ctx.logger.info(`environment ${env.name} has no maintenance mode configured: taking a live snapshot`);
   const snapshot = await createEnvironmentSnapshot(ctx, repo, {
     project: input.project.project,
-    env: { ...env, exclude: [...env.exclude, ...protectedPaths(env)] },
+    env: { ...env, mounts: scope.mounts, exclude: [...env.exclude, ...scope.exclude, ...protectedPaths(env)] },
     sources: specs,
     skipped,
     maintenance,
     trigger: input.trigger,
     tags: input.tags,
+    backupType: scope.type,
+    ...(scope.excludeMedia ? { excludeMedia: true } : {}),
   });
   const replaced = manual && env.policy.manual.maxCount !== undefined ? await applyManualCap(ctx, repo, input.project, env) : [];
   return { ...snapshot, replaced };

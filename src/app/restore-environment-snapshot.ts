@@ -60,6 +60,16 @@ export async function restoreEnvironmentSnapshot(ctx: AppContext, repo: Reposito
   const env = input.snapshot.environment;
   if (!env) throw new EnvsnapError('INVALID_ARGUMENT', `snapshot ${input.snapshot.id.slice(0, 8)} is a file snapshot, not an environment snapshot: restore it with "envsnap snapshot:restore ${input.snapshot.id.slice(0, 8)} --target DIR"`);
   const only = new Set(input.only && input.only.length > 0 ? input.only : RESTORE_PARTS);
+  // A db snapshot (or any without files/) has no mounts: asking for them is a mistake, not a no-op.
+  if ((only.has('mounts') && input.only?.length) || input.include?.length) {
+    if (!env.sources.some((r) => r.kind === 'files')) {
+      const short = input.snapshot.id.slice(0, 8);
+      throw new EnvsnapError(
+        'INVALID_ARGUMENT',
+        `snapshot ${short} has no mounts (${env.backupType ? `backup type ${env.backupType}: ` : ''}it holds ${env.sources.map((r) => r.name).join(', ')}): restore its databases with --only database, or pick a system or db-media snapshot for the files (see "envsnap snapshot:list")`,
+      );
+    }
+  }
   const records = env.sources.filter((r) => only.has(partOf(r)));
   if (records.length === 0) throw new EnvsnapError('INVALID_ARGUMENT', `snapshot ${input.snapshot.id.slice(0, 8)} holds nothing of ${[...only].join(', ')}: see "envsnap snapshot:info ${input.snapshot.id.slice(0, 8)}"`);
   const crossEnv = input.target.name !== input.snapshot.env;

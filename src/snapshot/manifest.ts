@@ -65,6 +65,13 @@ export interface EnvironmentInfo {
   sources: SourceRecord[];
   /** Sources left out on purpose (e.g. Redis caches with --skip-cache). */
   skipped: string[];
+  /**
+   * Magento's backup type (src/policy/backup-types.ts): system = databases, Redis and mounts;
+   * db-media = databases and pub/media; db = databases only. Absent in snapshots of older versions.
+   */
+  backupType?: 'system' | 'db-media' | 'db';
+  /** system only: pub/media was left out (--exclude-media). Present only when true. */
+  excludeMedia?: boolean;
 }
 
 export interface SnapshotManifest {

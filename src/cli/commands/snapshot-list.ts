@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { listSnapshotsWithRetention, type ListedSnapshot } from '../../app/manage-snapshots.ts';
 import { formatBytes } from '../../core/bytes.ts';
+import { backupTypeLabel } from '../../policy/backup-types.ts';
 import type { Snapshot } from '../../snapshot/manifest.ts';
 import { Session } from '../session.ts';
 import { printJson, printTable } from '../render.ts';
@@ -32,6 +33,8 @@ export function register(program: Command): void {
               restorable: r.retention?.keep !== false,
               expired: r.retention?.keep === false,
               type: typeOf(x),
+              backupType: x.environment?.backupType ?? null,
+              ...(x.environment?.excludeMedia ? { excludeMedia: true } : {}),
               automated: x.environment ? x.environment.trigger === 'automatic' : null,
               live: x.environment ? x.environment.mode === 'live' : null,
               pinned: r.pinned,
@@ -83,9 +86,14 @@ function expires(r: ListedSnapshot): string | null {
   return r.retention.expiresAt === undefined ? 'never' : new Date(r.retention.expiresAt).toISOString();
 }
 
-/** system: files and databases; db: databases only; otherwise what it holds ("files", "redis, files"); "paths" for file snapshots. */
+/**
+ * The recorded backup type (system, "system (no media)", db-media, db); for snapshots of versions
+ * that did not record it, derived: system = files and databases, db = databases only, otherwise
+ * what it holds ("files", "redis, files"); "paths" for file snapshots.
+ */
 function typeOf(x: Snapshot): string {
   if (!x.environment) return 'paths';
+  if (x.environment.backupType) return backupTypeLabel(x.environment.backupType, x.environment.excludeMedia);
   const parts = new Set(x.environment.sources.map((r) => (r.kind === 'mysql' || r.kind === 'sqlite' ? 'database' : r.kind)));
   if (parts.has('database') && parts.has('files')) return 'system';
   if (parts.has('database') && parts.size === 1) return 'db';
