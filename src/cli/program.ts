@@ -22,6 +22,13 @@ import { register as prune } from './commands/prune.ts';
 import { register as snapshotDiff } from './commands/snapshot-diff.ts';
 import { register as envDiscover } from './commands/env-discover.ts';
 import { register as envList } from './commands/env-list.ts';
+import { register as policyShow } from './commands/policy-show.ts';
+import { register as snapshotPin } from './commands/snapshot-pin.ts';
+import { register as expire } from './commands/expire.ts';
+import { register as scheduleSet } from './commands/schedule-set.ts';
+import { register as scheduleList } from './commands/schedule-list.ts';
+import { register as scheduleRemove } from './commands/schedule-remove.ts';
+import { register as scheduler } from './commands/scheduler.ts';
 
 const program = new Command('envsnap')
   .description('environment snapshots of web shops: database, Redis and files, deduplicated, compressed and encrypted')
@@ -37,7 +44,7 @@ const program = new Command('envsnap')
   .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment: ENVSNAP_REPO, ENVSNAP_PASSWORD, ENVSNAP_NEW_PASSWORD (key:add, key:passwd).`)
   .exitOverride();
 
-for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotDiff, check, prune, keys, unlock, envDiscover, envList]) register(program);
+for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotPin, snapshotDiff, check, prune, expire, keys, unlock, envDiscover, envList, policyShow, scheduleSet, scheduleList, scheduleRemove, scheduler]) register(program);
 
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

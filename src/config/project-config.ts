@@ -15,6 +15,8 @@ import { ConfigErrors, yamlSyntaxError } from './config-error.ts';
 import { resolveProject } from './resolve.ts';
 import { ProjectInput } from './schema.ts';
 import type { ResolvedPolicy } from '../policy/policy.ts';
+import type { Schedule } from '../policy/schedule.ts';
+import type { ScheduleBackupType } from './schema.ts';
 import type { InlineSecret, SecretRef } from './secrets.ts';
 
 export type { SecretRef } from './secrets.ts';
@@ -57,6 +59,16 @@ export interface RedisConfig {
 
 export type MaintenanceConfig = { kind: 'flag'; /** absolute */ flag: string } | { kind: 'command'; on: string; off: string } | { kind: 'none' };
 
+/** One entry of an environment's `schedules:` list, validated. */
+export interface ScheduleConfig {
+  /** Unique within the environment; `default` when not written. */
+  id: string;
+  schedule: Schedule;
+  /** true: no maintenance mode while snapshotting (default false). */
+  live: boolean;
+  backupType: ScheduleBackupType;
+}
+
 export interface EnvironmentConfig {
   name: string;
   type: EnvironmentType;
@@ -72,6 +84,11 @@ export interface EnvironmentConfig {
   databases: DatabaseConfig[];
   redis: RedisConfig[];
   maintenance: MaintenanceConfig;
+  /**
+   * The `schedules:` list as written (in file order), or undefined when the environment has no
+   * `schedules:` key (then policy.automatic.schedule is its one run; see scheduler/schedules.ts).
+   */
+  schedules?: ScheduleConfig[];
 }
 
 export interface ProjectConfig {

@@ -9,8 +9,9 @@ import { isEnvsnapError } from '../core/errors.ts';
 import { resolvePolicy, type PolicyLayers } from '../policy/resolve.ts';
 import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { ConfigErrors, KeyPath } from './config-error.ts';
-import type { DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig } from './project-config.ts';
-import { NAME_PATTERN, NAME_RULE, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput } from './schema.ts';
+import { parseSchedule } from '../policy/schedule.ts';
+import type { DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig, ScheduleConfig } from './project-config.ts';
+import { NAME_PATTERN, NAME_RULE, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput, type ScheduleEntryInput } from './schema.ts';
 import { InlineSecret, type Secret, type SecretRef } from './secrets.ts';
 
 export function resolveProject(input: ProjectInput, file: string, dir: string, errors: ConfigErrors): ProjectConfig {
@@ -53,7 +54,19 @@ function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, pa
     databases: resolveDatabases(env.database, root, dir, [...path, 'database'], errors),
     redis: resolveRedis(env.redis ?? [], dir, [...path, 'redis'], errors),
     maintenance: resolveMaintenance(env.maintenance, root, [...path, 'maintenance'], errors),
+    ...(env.schedules !== undefined ? { schedules: resolveSchedules(env.schedules, [...path, 'schedules'], errors) } : {}),
   };
+}
+
+/** The schedules list: ids unique (default `default`), schedules parsed (the schema checked them already). */
+function resolveSchedules(list: ScheduleEntryInput[], path: KeyPath, errors: ConfigErrors): ScheduleConfig[] {
+  const seen = new Set<string>();
+  return list.map((entry, i) => {
+    const { id = 'default', live = false, backup_type = 'system', ...schedule } = entry;
+    if (seen.has(id)) throw errors.at([...path, i, 'id'], `schedule id ${id} is used twice${entry.id === undefined ? ' (a schedule without id is "default")' : ''}`, 'give each schedule of the environment its own id');
+    seen.add(id);
+    return { id, schedule: parseSchedule(schedule, 'schedule'), live, backupType: backup_type };
+  });
 }
 
 /**

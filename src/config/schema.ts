@@ -10,6 +10,9 @@ import { z } from 'zod';
 export { ENVIRONMENT_TYPES, PLANS } from '../policy/policy.ts';
 import { ENVIRONMENT_TYPES, PLANS } from '../policy/policy.ts';
 import { AutomaticInputSchema, ManualInputSchema, PolicyInputSchema } from '../policy/input.ts';
+import type { EnvironmentBackupType } from '../policy/backup-types.ts';
+import type { Problem } from '../policy/problem.ts';
+import { scheduleProblem } from '../policy/schedule.ts';
 export const REDIS_ROLES = ['cache', 'page_cache', 'sessions', 'other'] as const;
 
 /** Project, environment, database and Redis names: they end up in snapshot paths and flags. */
@@ -57,6 +60,33 @@ export const MaintenanceInput = z.strictObject({
   command_off: nonEmpty.optional(),
 });
 
+/** What a scheduled snapshot holds (policy/backup-types.ts); a tuple for z.enum. */
+export const SCHEDULE_BACKUP_TYPES = ['system', 'db-media', 'db'] as const satisfies readonly EnvironmentBackupType[];
+export type ScheduleBackupType = EnvironmentBackupType;
+
+/**
+ * One run of an environment's `schedules:` list: the keys of a policy schedule (policy/input.ts,
+ * checked by the same scheduleProblem) plus what the run takes. `id` defaults to `default`.
+ */
+export const ScheduleEntryInput = z
+  .strictObject({
+    id: name.optional(),
+    frequency: z.string().optional(),
+    at: z.string().optional(),
+    weekday: z.string().optional(),
+    day: z.number().optional(),
+    cron: z.string().optional(),
+    timezone: z.string().optional(),
+    /** true: no maintenance mode while snapshotting. Default false. */
+    live: z.boolean().optional(),
+    backup_type: z.enum(SCHEDULE_BACKUP_TYPES).optional(),
+  })
+  .superRefine((value, ctx) => {
+    const { id: _id, live: _live, backup_type: _type, ...schedule } = value;
+    const p: Problem | undefined = scheduleProblem(schedule);
+    if (p) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+  });
+
 export const EnvironmentInput = z.strictObject({
   type: z.enum(ENVIRONMENT_TYPES),
   plan: z.enum(PLANS).optional(),
@@ -68,6 +98,8 @@ export const EnvironmentInput = z.strictObject({
   maintenance: MaintenanceInput.optional(),
   /** Overrides the plan's preset and the project and type layers (policy/resolve.ts). */
   policy: PolicyInputSchema.optional(),
+  /** The automatic snapshot runs; when present they replace policy.automatic.schedule (scheduler/schedules.ts). */
+  schedules: z.array(ScheduleEntryInput).optional(),
 });
 
 /** Settings shared by every environment of one type (`types: { staging: { policy: … } }`). */
@@ -90,6 +122,7 @@ export type SqliteInput = z.infer<typeof SqliteInput>;
 export type DatabaseInput = z.infer<typeof DatabaseInput>;
 export type RedisInput = z.infer<typeof RedisInput>;
 export type MaintenanceInput = z.infer<typeof MaintenanceInput>;
+export type ScheduleEntryInput = z.infer<typeof ScheduleEntryInput>;
 export type EnvironmentInput = z.infer<typeof EnvironmentInput>;
 export type TypeInput = z.infer<typeof TypeInput>;
 export type ProjectInput = z.infer<typeof ProjectInput>;
@@ -112,6 +145,7 @@ export function allowedKeys(path: readonly PropertyKey[], objectAtPath: unknown)
   const section = p[2];
   if (section === 'maintenance' && p.length === 3) return keysOf(MaintenanceInput);
   if (section === 'redis' && p.length === 4) return keysOf(RedisInput);
+  if (section === 'schedules' && p.length === 4) return keysOf(ScheduleEntryInput);
   if (section === 'database' && (p.length === 3 || p.length === 4)) {
     const type = (objectAtPath as { type?: unknown } | null)?.type;
     return type === 'sqlite' ? keysOf(SqliteInput) : keysOf(MysqlInput);
