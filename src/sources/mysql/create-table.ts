@@ -130,3 +130,35 @@ export function withAutoIncrement(sql: string, next: string | undefined): string
   if (next !== undefined && BigInt(next) > 1n) options = options.replace(/^(\s*ENGINE=\w+)/, `$1 AUTO_INCREMENT=${next}`);
   return sql.slice(0, sql.length - tail.length) + options;
 }
+
+/** A column's type as a CREATE TABLE states it: DATA_TYPE in lower case and the character set (null for non-strings and binary strings). */
+export interface DeclaredColumn {
+  dataType: string;
+  characterSet: string | null;
+}
+
+const CHARACTER_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json']);
+
+/**
+ * The columns of a SHOW CREATE TABLE statement with their types and character sets: a column's
+ * own CHARACTER SET (or the prefix of its COLLATE), else the table's DEFAULT CHARSET. For exports of
+ * a snapshot's rows, where information_schema is not at hand (sql-encoder.ts's literalKind).
+ */
+export function declaredColumns(sql: string): Map<string, DeclaredColumn> {
+  const { items, tail } = createTableItems(sql);
+  const tableCharset = /\bCHARSET=(\w+)/i.exec(tail)?.[1] ?? /\bCOLLATE=([a-z0-9]+)_/i.exec(tail)?.[1] ?? null;
+  const out = new Map<string, DeclaredColumn>();
+  for (const item of items) {
+    const m = /^`((?:[^`]|``)*)`\s+(\w+)/.exec(item);
+    if (!m) continue;
+    const name = m[1].replaceAll('``', '`');
+    const dataType = m[2].toLowerCase();
+    const rest = withoutStrings(item.slice(m[0].length));
+    let characterSet: string | null = null;
+    if (CHARACTER_TYPES.has(dataType)) {
+      characterSet = /\bCHARACTER SET (\w+)/i.exec(rest)?.[1] ?? /\bCOLLATE (?:`|')?([a-z0-9]+)_/i.exec(rest)?.[1] ?? (dataType === 'json' ? 'utf8mb4' : tableCharset);
+    }
+    out.set(name, { dataType, characterSet });
+  }
+  return out;
+}

@@ -142,7 +142,7 @@ const OBJECT_KINDS: { kind: ObjectKind; key: 'views' | 'triggers' | 'procedures'
   { kind: 'event', key: 'events' },
 ];
 
-async function readDefinitions(input: EntryReader, meta: MysqlMeta): Promise<NamedDefinition[]> {
+export async function readDefinitions(input: EntryReader, meta: MysqlMeta): Promise<NamedDefinition[]> {
   const defs: NamedDefinition[] = [];
   for (const { kind, key } of OBJECT_KINDS) {
     for (const o of meta[key] as ObjectMeta[]) {

@@ -41,10 +41,10 @@ import { runOnPool } from './connection-pool.ts';
 import { ER, errorText, serverAddress, sqlErrno, type MysqlConnection, type MysqlConnectionSettings } from './connection.ts';
 import { openConsistentSnapshot, type ConsistentSnapshot, type ServerFlavor, type ServerInfo, type SnapshotPoint } from './consistent-snapshot.ts';
 import { withAutoIncrement } from './create-table.ts';
-import { rewriteSchema } from './definitions.ts';
 import { planTable, type PartPlan } from './part-planner.ts';
 import { quoteIdent, quoteString } from './quote.ts';
-import { isTransactional, listObjects, readColumns, showCreateObject, showCreateTable, type ObjectDefinition, type ObjectKind } from './schema-reader.ts';
+import { sqlScript, type ScriptObject } from './sql-script.ts';
+import { isTransactional, listObjects, readColumns, showCreateObject, showCreateTable, type ObjectKind } from './schema-reader.ts';
 import { literalKind, SqlInsertEncoder, type SqlColumn } from './sql-encoder.ts';
 import { RowStream, useBinaryResults } from './table-reader.ts';
 
@@ -84,14 +84,7 @@ interface DumpTable {
   parts?: PartPlan[];
 }
 
-interface DumpObject {
-  kind: ObjectKind;
-  name: string;
-  def: ObjectDefinition;
-}
-
-/** The mode the rows and tables load under (and every definition returns to). */
-const DUMP_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
+type DumpObject = ScriptObject;
 
 /**
  * Connects, pins the consistent point and reads the schema (names, CREATE statements, definitions),
@@ -226,63 +219,47 @@ class SqlDumpReader implements SqlDump {
     if (this.iterated) throw new Error('an SQL dump can be read only once');
     this.iterated = true;
     const { settings } = this;
-    const db = settings.database;
-    const flavor = this.server.flavor;
     const tasks = this.dumpTables.flatMap((table) => (table.parts ?? []).map((part) => ({ table, part })));
     const ahead = new ReadAhead(this.snap.workers, tasks);
     let taskIndex = 0;
     let done = 0;
     const report = () => this.opts.progress?.update({ phase: `${settings.name}: dumping`, files: done, totalFiles: this.dumpTables.length, bytes: this.bytes });
-    const text = (s: string): Buffer => {
-      const b = Buffer.from(s, 'utf8');
-      this.bytes += b.length;
-      return b;
-    };
+    const self = this;
+    async function* rows(t: DumpTable): AsyncGenerator<Buffer> {
+      for (let p = 0; p < (t.parts ?? []).length; p++) {
+        const i = taskIndex++;
+        try {
+          yield* ahead.read(i);
+        } catch (err) {
+          throw dumpFailure(settings, `table "${t.name}"`, err);
+        }
+        self.rows += ahead.rows(i);
+      }
+    }
+    const script = sqlScript(
+      {
+        header: this.header(),
+        database: settings.database,
+        flavor: this.server.flavor,
+        charset: this.charset,
+        tables: this.dumpTables.map((t) => ({ name: t.name, create: t.create, ...(t.parts ? { rows: () => rows(t) } : {}) })),
+        objects: this.objects,
+        viewColumns: this.viewColumns,
+      },
+      {
+        tableDone: () => {
+          done++;
+          report();
+        },
+      },
+    );
     let complete = false;
     try {
-      yield text(this.header() + SETTINGS_SAVE);
-      // Names no database: applies to the one the dump is loaded into (and fails early when none is chosen).
-      yield text(`\nALTER DATABASE CHARACTER SET ${this.charset.characterSet} COLLATE ${this.charset.collation};\n`);
-      for (const t of this.dumpTables) {
-        const name = quoteIdent(t.name);
-        yield text(`\n--\n-- Table ${comment(name)}\n--\n\nDROP TABLE IF EXISTS ${name};\n${t.create};\n`);
-        if (!t.parts) {
-          yield text(`-- The rows of ${comment(name)} are left out (excluded).\n`);
-        } else {
-          let first = true;
-          for (let p = 0; p < t.parts.length; p++) {
-            const i = taskIndex++;
-            try {
-              for await (const chunk of ahead.read(i)) {
-                if (first) yield text('\n');
-                first = false;
-                this.bytes += chunk.length;
-                report();
-                yield chunk;
-              }
-            } catch (err) {
-              throw dumpFailure(settings, `table "${t.name}"`, err);
-            }
-            this.rows += ahead.rows(i);
-          }
-        }
-        done++;
+      for await (const chunk of script) {
+        this.bytes += chunk.length;
         report();
+        yield chunk;
       }
-
-      const views = this.objects.filter((o) => o.kind === 'view');
-      if (views.length > 0) {
-        let s = '\n--\n-- Placeholders for the views (replaced below), so views on views load in any order\n--\n\n';
-        for (const v of views) {
-          const cols = this.viewColumns.get(v.name) ?? [];
-          const name = quoteIdent(v.name);
-          s += `DROP TABLE IF EXISTS ${name};\nDROP VIEW IF EXISTS ${name};\n`;
-          if (cols.length > 0) s += `CREATE VIEW ${name} AS SELECT ${cols.map((c) => `1 AS ${quoteIdent(c)}`).join(', ')};\n`;
-        }
-        yield text(s);
-      }
-      for (const o of this.objects) yield text(`\n-- ${KIND_TITLE[o.kind]} ${comment(quoteIdent(o.name))}\n${objectStatements(o.kind, o.name, o.def, db, flavor)}`);
-      yield text(SETTINGS_RESTORE + '\n-- envsnap: dump complete\n');
       complete = true;
     } finally {
       ahead.stop();
@@ -292,7 +269,7 @@ class SqlDumpReader implements SqlDump {
     }
   }
 
-  private header(): string {
+  private header(): string[] {
     const p = this.point;
     const lines = [
       `-- ${this.opts.program} SQL dump`,
@@ -310,79 +287,11 @@ class SqlDumpReader implements SqlDump {
       `-- Load it into any database: zcat FILE.sql.gz | ${this.server.flavor === 'mariadb' ? 'mariadb' : 'mysql'} DATABASE`,
       '-- (a row of more than 8 MiB needs the client option --max-allowed-packet=1G)',
     );
-    return lines.map(comment).join('\n') + '\n';
+    return lines.map((l) => l.replace(/^-- ?/, ''));
   }
 }
 
-const KIND_TITLE: Record<ObjectKind, string> = { view: 'View', trigger: 'Trigger', procedure: 'Procedure', function: 'Function', event: 'Event' };
-
-const SETTINGS_SAVE = `
-SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT, @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS, @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION;
-SET NAMES utf8mb4;
-SET @OLD_TIME_ZONE=@@TIME_ZONE, TIME_ZONE='+00:00';
-SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0;
-SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0;
-SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='${DUMP_SQL_MODE}';
-SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0;
-`;
-
-const SETTINGS_RESTORE = `
-SET SQL_MODE=@OLD_SQL_MODE;
-SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS;
-SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS;
-SET TIME_ZONE=@OLD_TIME_ZONE;
-SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT, CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS, COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION;
-SET SQL_NOTES=@OLD_SQL_NOTES;
-`;
-
-/** Text safe inside a `--` comment line: a control character (a newline in a name) would end the comment. */
-function comment(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f]/g, '?');
-}
-
-const UTF8 = /^utf8(mb3|mb4)?$/i;
-const DROP_KIND: Record<ObjectKind, string> = { view: 'VIEW', trigger: 'TRIGGER', procedure: 'PROCEDURE', function: 'FUNCTION', event: 'EVENT' };
-
-/**
- * The statements creating one view, trigger, routine or event in the importing session's database:
- * DROP … IF EXISTS, the definition under its own session settings, and the dump's settings back.
- */
-export function objectStatements(kind: ObjectKind, name: string, def: ObjectDefinition, db: string, flavor: ServerFlavor): string {
-  const ansiQuotes = /\bANSI_QUOTES\b|\bANSI\b/i.test(def.sqlMode ?? '');
-  const sql = withoutOwnSchema(def.sql, db, ansiQuotes);
-  const prepared = flavor === 'mariadb' || kind === 'view';
-  // Without PREPARE the file's UTF-8 is read in the client character set: only safe for ASCII text.
-  const keepCharset = prepared || UTF8.test(def.characterSetClient) || /^[\x00-\x7f]*$/.test(sql);
-  const session = [
-    `character_set_client = ${quoteString(keepCharset ? def.characterSetClient : 'utf8mb4')}`,
-    `collation_connection = ${quoteString(keepCharset ? def.collationConnection : 'utf8mb4_general_ci')}`,
-    ...(def.sqlMode !== undefined ? [`sql_mode = ${quoteString(def.sqlMode)}`] : []),
-    ...(def.timeZone !== undefined ? [`time_zone = ${quoteString(def.timeZone)}`] : []),
-  ];
-  let out = `DROP ${DROP_KIND[kind]} IF EXISTS ${quoteIdent(name)};\n`;
-  if (prepared) {
-    out += `SET @envsnap_definition = ${quoteString(sql)};\n`;
-    out += `SET ${session.join(', ')};\n`;
-    out += 'PREPARE envsnap_statement FROM @envsnap_definition;\nEXECUTE envsnap_statement;\nDEALLOCATE PREPARE envsnap_statement;\n';
-  } else {
-    const delimiter = [';;', '$$', '//', ';;;;', '$$$$'].find((d) => !sql.includes(d)) ?? '\u00a7\u00a7';
-    out += `SET ${session.join(', ')};\nDELIMITER ${delimiter}\n${sql}\n${delimiter}\nDELIMITER ;\n`;
-  }
-  out += `SET NAMES utf8mb4;\nSET sql_mode = '${DUMP_SQL_MODE}', time_zone = '+00:00';\n`;
-  return out;
-}
-
-/**
- * The statement with every qualifier naming its own database removed (`db`.`t` → `t`), by
- * rewriting the qualifier to a marker no statement contains and deleting the marked qualifiers.
- */
-export function withoutOwnSchema(sql: string, db: string, ansiQuotes = false): string {
-  let marker = 'envsnap_own_database';
-  while (sql.includes(marker)) marker += '_';
-  const marked = rewriteSchema(sql, db, marker, ansiQuotes);
-  if (marked === sql) return sql;
-  return marked.replace(new RegExp(`(\`${marker}\`|${marker})\\s*\\.`, 'g'), '');
-}
+export { objectStatements, withoutOwnSchema } from './sql-script.ts';
 
 /** Whether a table is excluded; `unused` is called for each pattern that matches no table. */
 function excludeMatcher(patterns: readonly string[], tables: string[], unused: (pattern: string) => void): (table: string) => boolean {
