@@ -6,10 +6,8 @@
  * removed on any failure — also when the process is interrupted (an exit hook) — so a dump file
  * that exists is always whole. The file is private to its owner (mode 0600): it holds customer data.
  */
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, unlinkSync } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -19,6 +17,7 @@ import { EnvsnapError, errnoCode, isEnvsnapError } from '../core/errors.ts';
 import type { MysqlConnectionSettings } from '../sources/mysql/connection.ts';
 import type { SnapshotPoint } from '../sources/mysql/consistent-snapshot.ts';
 import { mapFsError } from '../storage/local/local-store.ts';
+import { writeAtomically } from './atomic-file.ts';
 import type { AppContext } from './context.ts';
 import { PROGRAM_VERSION } from './version.ts';
 
@@ -155,31 +154,4 @@ export function defaultFileName(project: string, env: string, now: number): stri
   const stamp = `${t.slice(0, 4)}${t.slice(5, 7)}${t.slice(8, 10)}-${t.slice(11, 13)}${t.slice(14, 16)}${t.slice(17, 19)}`;
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-');
   return `${safe(project)}-${safe(env)}-${stamp}.sql.gz`;
-}
-
-/**
- * Runs `write` into a new temporary file beside `path` (private, fsync'd on close) and renames it
- * to `path` when it succeeds; removes it when it fails or the process exits meanwhile.
- */
-async function writeAtomically(path: string, write: (file: Writable) => Promise<void>): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.envsnap-${randomBytes(6).toString('hex')}.tmp`);
-  const removeAtExit = () => {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already gone
-    }
-  };
-  const fh = await open(temp, 'wx', 0o600);
-  process.on('exit', removeAtExit);
-  try {
-    await write(fh.createWriteStream({ flush: true }));
-    await rename(temp, path);
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw err;
-  } finally {
-    process.off('exit', removeAtExit);
-  }
 }

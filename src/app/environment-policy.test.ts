@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { parseProjectConfig, type ProjectConfig } from '../config/project-config.ts';
 import { FakeClock } from '../core/clock.ts';
 import { isEnvsnapError } from '../core/errors.ts';
-import { listSnapshots } from '../snapshot/manifest.ts';
+import { deleteSnapshot, listSnapshots } from '../snapshot/manifest.ts';
 import { listPins } from '../snapshot/pins.ts';
 import { quietContext, tempRepo, writeFiles, type TempRepo } from '../testing/temp-repo.ts';
 import type { AppContext } from './context.ts';
 import { snapshotEnvironment } from './environment-snapshots.ts';
 import { check, prune } from './maintain.ts';
-import { deleteSnapshots, setPinned } from './manage-snapshots.ts';
+import { deleteSnapshots, setPinned, snapshotInfo } from './manage-snapshots.ts';
 
 const CONFIG = `project: shop
 repository: repo
@@ -72,7 +72,8 @@ describe('policies on environment snapshots (use case)', () => {
     await setPinned(ctx, fx.repo, [a.id], false);
     assert.deepEqual(await listPins(fx.repo), new Set([b.id]));
 
-    await deleteSnapshots(ctx, fx.repo, [b.id]);
+    // Only the manifest, as a delete interrupted before its pin (or an older envsnap) leaves it.
+    await deleteSnapshot(fx.repo, b.id);
     const c = await check(ctx, fx.repo, { readData: false });
     assert.deepEqual(c.errors, []);
     assert.equal(c.warnings.length, 1);
@@ -81,5 +82,31 @@ describe('policies on environment snapshots (use case)', () => {
     assert.equal(st.stalePinsRemoved, 1);
     assert.deepEqual(await listPins(fx.repo), new Set());
     assert.deepEqual((await check(ctx, fx.repo, { readData: false })).warnings, []);
+  });
+
+  it('snapshot:delete removes the pin with the manifest, so nothing stale is left for check or prune', async () => {
+    const a = await take('dev');
+    const b = await take('dev');
+    await setPinned(ctx, fx.repo, [a.id, b.id], true);
+    const c = await take('dev'); // pinned ones are outside max_count: nothing replaced
+    await deleteSnapshots(ctx, fx.repo, [a.id.slice(0, 8), c.id]); // a pinned, c not: both fine
+    assert.deepEqual(await listPins(fx.repo), new Set([b.id]));
+    assert.deepEqual((await listSnapshots(fx.repo)).map((s) => s.id), [b.id]);
+    assert.deepEqual((await check(ctx, fx.repo, { readData: false })).warnings, []);
+    assert.equal((await prune(ctx, fx.repo)).stalePinsRemoved, 0);
+  });
+
+  it('snapshotInfo tells whether the snapshot is pinned and since when (the first pin\'s time)', async () => {
+    const a = await take('dev');
+    assert.equal((await snapshotInfo(fx.repo, a.id)).pin, undefined);
+    const pinnedAt = clock.now();
+    await setPinned(ctx, fx.repo, [a.id], true);
+    clock.advance(3_600_000);
+    await setPinned(ctx, fx.repo, [a.id], true); // again: keeps the first time
+    const info = await snapshotInfo(fx.repo, 'latest');
+    assert.equal(info.snapshot.id, a.id);
+    assert.deepEqual(info.pin, { time: new Date(pinnedAt).toISOString() });
+    await setPinned(ctx, fx.repo, [a.id], false);
+    assert.equal((await snapshotInfo(fx.repo, a.id.slice(0, 8))).pin, undefined);
   });
 });

@@ -1,12 +1,13 @@
 /**
- * Listing, inspecting, deleting and pinning snapshots. Delete removes only the manifest; prune reclaims
- * the data. A pin keeps a snapshot whatever the retention policy says (snapshot/pins.ts).
+ * Listing, inspecting, deleting and pinning snapshots. Delete removes the manifest and then the
+ * snapshot's pin; prune reclaims the data (and any pin a delete interrupted between the two left
+ * behind). A pin keeps a snapshot whatever the retention policy says (snapshot/pins.ts).
  */
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { deleteSnapshot, listSnapshots, resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
 import { diffSnapshots, type DiffResult } from '../snapshot/diff.ts';
-import { listPins, pinSnapshot, unpinSnapshot } from '../snapshot/pins.ts';
+import { listPins, loadPin, pinSnapshot, unpinSnapshot, type PinRecord } from '../snapshot/pins.ts';
 import type { ProjectConfig } from '../config/project-config.ts';
 import type { RetentionDecision } from '../policy/retention.ts';
 import { decideRetention } from './retention-view.ts';
@@ -34,15 +35,27 @@ export async function listSnapshotsWithRetention(ctx: AppContext, repo: Reposito
   return shown.map((snapshot) => ({ snapshot, pinned: pins.has(snapshot.id), retention: decisions.get(snapshot.id) }));
 }
 
-export async function snapshotInfo(repo: Repository, ref: string): Promise<Snapshot> {
-  return resolveSnapshot(repo, ref);
+export interface SnapshotInfo {
+  snapshot: Snapshot;
+  /** The snapshot's pin (when it was pinned); undefined when it is not pinned. */
+  pin?: PinRecord;
+}
+
+/** The snapshot `ref` names (id, prefix or "latest") and its pin. */
+export async function snapshotInfo(repo: Repository, ref: string): Promise<SnapshotInfo> {
+  const snapshot = await resolveSnapshot(repo, ref);
+  return { snapshot, pin: await loadPin(repo, snapshot.id) };
 }
 
 export async function deleteSnapshots(ctx: AppContext, repo: Repository, refs: string[]): Promise<Snapshot[]> {
   return withLock(repo, { exclusive: false, operation: 'delete', logger: ctx.logger }, async () => {
     const snaps: Snapshot[] = [];
     for (const ref of refs) snaps.push(await resolveSnapshot(repo, ref));
-    for (const s of snaps) await deleteSnapshot(repo, s.id);
+    for (const s of snaps) {
+      // Manifest first: interrupted in between, the snapshot is gone and the stale pin is harmless (prune removes it).
+      await deleteSnapshot(repo, s.id);
+      await unpinSnapshot(repo, s.id);
+    }
     return snaps;
   });
 }

@@ -30,6 +30,7 @@ import { register as scheduleList } from './commands/schedule-list.ts';
 import { register as scheduleRemove } from './commands/schedule-remove.ts';
 import { register as scheduler } from './commands/scheduler.ts';
 import { register as dbDump } from './commands/db-dump.ts';
+import { register as snapshotExport } from './commands/snapshot-export.ts';
 
 const program = new Command('envsnap')
   .description('environment snapshots of web shops: database, Redis and files, deduplicated, compressed and encrypted')
@@ -45,7 +46,7 @@ const program = new Command('envsnap')
   .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment: ENVSNAP_REPO, ENVSNAP_PASSWORD, ENVSNAP_NEW_PASSWORD (key:add, key:passwd).`)
   .exitOverride();
 
-for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotPin, snapshotDiff, check, prune, expire, keys, unlock, envDiscover, envList, policyShow, scheduleSet, scheduleList, scheduleRemove, scheduler, dbDump]) register(program);
+for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotPin, snapshotDiff, snapshotExport, check, prune, expire, keys, unlock, envDiscover, envList, policyShow, scheduleSet, scheduleList, scheduleRemove, scheduler, dbDump]) register(program);
 
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -153,6 +153,7 @@ environments:
     ['unknown environment type', '  staging:\n    policy:', '  stagin:\n    policy:', /line 10: types\.stagin: unknown key: .*allowed here: integration, staging, production/],
     ['unknown key under a type', '  staging:\n    policy:', '  staging:\n    polcy:', /line 11: types\.staging\.polcy: unknown key: .*allowed here: policy/],
     ['bad duration', 'keep_within: 14d', 'keep_within: 14 days', /line 4: policy\.manual\.keep_within: .+$/],
+    ['a backup type of old (full)', 'automatic: { keep_last: 5 }', 'automatic: { keep_last: 5, backup_type: full }', /line 12: types\.staging\.policy\.automatic\.backup_type: invalid value "full": use one of system, db-media, db$/],
     ['wrong type', 'max_count: 2', 'max_count: two', /line 14: environments\.prod\.policy\.manual\.max_count: expected a number, got a string: fix the value$/],
     ['automatic snapshots kept by nothing', 'policy: { manual: { max_count: 2 } }', 'policy: { automatic: { keep_last: 0, tiers: [] } }', /line 14: environments\.prod\.policy: .*nothing keeps them.*: give tiers or a keep_last of 1 or more, or set automatic\.enabled: false$/],
   ];

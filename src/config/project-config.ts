@@ -14,9 +14,9 @@ import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { ConfigErrors, yamlSyntaxError } from './config-error.ts';
 import { resolveProject } from './resolve.ts';
 import { ProjectInput } from './schema.ts';
+import type { EnvironmentBackupType } from '../policy/backup-types.ts';
 import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { Schedule } from '../policy/schedule.ts';
-import type { ScheduleBackupType } from './schema.ts';
 import type { InlineSecret, SecretRef } from './secrets.ts';
 
 export type { SecretRef } from './secrets.ts';
@@ -66,7 +66,7 @@ export interface ScheduleConfig {
   schedule: Schedule;
   /** true: no maintenance mode while snapshotting (default false). */
   live: boolean;
-  backupType: ScheduleBackupType;
+  backupType: EnvironmentBackupType;
 }
 
 export interface EnvironmentConfig {

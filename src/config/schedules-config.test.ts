@@ -61,6 +61,13 @@ describe('environments.X.schedules', () => {
     assert.deepEqual(scheduledRuns(parse(config('schedules: []')).environments.get('production')!), []);
   });
 
+  it('the policy run takes the policy\'s backup_type as it is: one vocabulary (system, db-media, db) for both', () => {
+    for (const type of ['system', 'db-media', 'db']) {
+      const env = parse(config(`policy: { automatic: { backup_type: ${type} } }`)).environments.get('production')!;
+      assert.deepEqual(scheduledRuns(env).map((r) => [r.id, r.backupType, r.source]), [['policy', type, 'policy']]);
+    }
+  });
+
   it('schedules nothing when automatic snapshots are off, and says how to turn them on', () => {
     const env = parse(config('schedules: [{ frequency: daily, at: "02:30", timezone: UTC }]', 'starter')).environments.get('production')!;
     assert.deepEqual(scheduledRuns(env), []);
@@ -74,6 +81,8 @@ describe('environments.X.schedules', () => {
     fails(config('schedules: [{ cron: "61 * * * *", timezone: UTC }]'), /schedules\[0\]\.cron: /);
     fails(config('schedules: [{ frequency: daily, at: "02:30" }]'), /schedules\[0\]\.timezone: missing/);
     fails(config('schedules: [{ frequency: daily, at: "02:30", timezone: UTC, backup_type: full }]'), /schedules\[0\]\.backup_type: invalid value "full": use one of system, db-media, db/);
+    fails(config('policy: { automatic: { backup_type: full } }'), /line 8: environments\.production\.policy\.automatic\.backup_type: invalid value "full": use one of system, db-media, db$/);
+    fails(config('policy: { automatic: { backup_type: files } }'), /line 8: environments\.production\.policy\.automatic\.backup_type: invalid value "files": use one of system, db-media, db$/);
     fails(config('schedules: [{ frequency: daily, at: "02:30", timezone: UTC, liv: true }]'), /schedules\[0\]\.liv: unknown key: remove it or fix its spelling \(allowed here: id, frequency, at, weekday, day, cron, timezone, live, backup_type\)/);
     fails(config('schedules: [{ id: "Bad Id", frequency: daily, at: "02:30", timezone: UTC }]'), /schedules\[0\]\.id: /);
     fails(config('schedules: { frequency: daily, at: "02:30", timezone: UTC }'), /environments\.production\.schedules: expected a list/);

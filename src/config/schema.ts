@@ -10,7 +10,7 @@ import { z } from 'zod';
 export { ENVIRONMENT_TYPES, PLANS } from '../policy/policy.ts';
 import { ENVIRONMENT_TYPES, PLANS } from '../policy/policy.ts';
 import { AutomaticInputSchema, ManualInputSchema, PolicyInputSchema } from '../policy/input.ts';
-import type { EnvironmentBackupType } from '../policy/backup-types.ts';
+import { ENVIRONMENT_BACKUP_TYPES } from '../policy/backup-types.ts';
 import type { Problem } from '../policy/problem.ts';
 import { scheduleProblem } from '../policy/schedule.ts';
 export const REDIS_ROLES = ['cache', 'page_cache', 'sessions', 'other'] as const;
@@ -60,10 +60,6 @@ export const MaintenanceInput = z.strictObject({
   command_off: nonEmpty.optional(),
 });
 
-/** What a scheduled snapshot holds (policy/backup-types.ts); a tuple for z.enum. */
-export const SCHEDULE_BACKUP_TYPES = ['system', 'db-media', 'db'] as const satisfies readonly EnvironmentBackupType[];
-export type ScheduleBackupType = EnvironmentBackupType;
-
 /**
  * One run of an environment's `schedules:` list: the keys of a policy schedule (policy/input.ts,
  * checked by the same scheduleProblem) plus what the run takes. `id` defaults to `default`.
@@ -79,7 +75,8 @@ export const ScheduleEntryInput = z
     timezone: z.string().optional(),
     /** true: no maintenance mode while snapshotting. Default false. */
     live: z.boolean().optional(),
-    backup_type: z.enum(SCHEDULE_BACKUP_TYPES).optional(),
+    /** What the run takes (policy/backup-types.ts). Default system. */
+    backup_type: z.enum(ENVIRONMENT_BACKUP_TYPES).optional(),
   })
   .superRefine((value, ctx) => {
     const { id: _id, live: _live, backup_type: _type, ...schedule } = value;

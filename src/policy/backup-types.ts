@@ -10,8 +10,9 @@
  */
 import { EnvsnapError } from '../core/errors.ts';
 
-export type EnvironmentBackupType = 'system' | 'db-media' | 'db';
-export const ENVIRONMENT_BACKUP_TYPES: readonly EnvironmentBackupType[] = ['system', 'db-media', 'db'];
+/** The one list of backup types: snapshot:create --type, policy.automatic.backup_type and schedules[].backup_type (a tuple for z.enum). */
+export const ENVIRONMENT_BACKUP_TYPES = ['system', 'db-media', 'db'] as const;
+export type EnvironmentBackupType = (typeof ENVIRONMENT_BACKUP_TYPES)[number];
 
 /** Magento's media folder, relative to the environment's root. */
 export const MEDIA_PATH = 'pub/media';

@@ -11,7 +11,7 @@
  *   automatic:
  *     enabled: true
  *     schedule: { frequency: daily, at: "02:30", timezone: Europe/Amsterdam }   # or { cron: "0 * * * *", timezone: UTC }
- *     backup_type: full        # full | db | files
+ *     backup_type: system      # system | db-media | db (backup-types.ts)
  *     live: true               # false: maintenance mode while snapshotting
  *     keep_last: 3
  *     tiers: [{ every: 1h, until: 3d }, { every: 1d, until: 7d }]
@@ -19,8 +19,8 @@
  * ```
  */
 import { z } from 'zod';
+import { ENVIRONMENT_BACKUP_TYPES } from './backup-types.ts';
 import { durationProblem } from './duration.ts';
-import { BACKUP_TYPES } from './policy.ts';
 import type { Problem } from './problem.ts';
 import { scheduleProblem } from './schedule.ts';
 import { tiersProblem } from './tiers.ts';
@@ -70,7 +70,7 @@ export const ManualInputSchema = z.strictObject({
 export const AutomaticInputSchema = z.strictObject({
   enabled: z.boolean().optional(),
   schedule: ScheduleInputSchema.optional(),
-  backup_type: z.enum(BACKUP_TYPES).optional(),
+  backup_type: z.enum(ENVIRONMENT_BACKUP_TYPES).optional(),
   live: z.boolean().optional(),
   keep_last: z
     .int()

@@ -5,6 +5,7 @@
  * Keys are named as in envsnap.yaml (`manual.keep_within`), so what policy:show prints is what a
  * user writes to change it.
  */
+import type { EnvironmentBackupType } from './backup-types.ts';
 import type { Duration } from './duration.ts';
 import type { RetentionTier } from './retention.ts';
 import type { Schedule } from './schedule.ts';
@@ -14,10 +15,6 @@ export type Plan = (typeof PLANS)[number];
 
 export const ENVIRONMENT_TYPES = ['integration', 'staging', 'production'] as const;
 export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
-
-/** What a snapshot holds: full = every source (databases, Redis, mounts); db = the databases only; files = the mounts only. */
-export const BACKUP_TYPES = ['full', 'db', 'files'] as const;
-export type BackupType = (typeof BACKUP_TYPES)[number];
 
 /** Every value of a policy, in the order policy:show lists them. */
 export const POLICY_KEYS = [
@@ -49,7 +46,8 @@ export interface EffectivePolicy {
   readonly automatic: {
     readonly enabled: boolean;
     readonly schedule: Schedule;
-    readonly backupType: BackupType;
+    /** What each automatic snapshot holds: system, db-media or db (backup-types.ts). */
+    readonly backupType: EnvironmentBackupType;
     /** true: no maintenance mode while snapshotting (the shop stays up). */
     readonly live: boolean;
     readonly keepLast: number;

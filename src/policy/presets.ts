@@ -1,7 +1,8 @@
 /**
  * Built-in presets reproducing Adobe Commerce Cloud backups, per plan and environment type:
  *  - Starter, every type, and Pro integration: manual snapshots allowed, no automatic ones;
- *  - Pro staging and production: manual snapshots refused, automatic ones every hour (live, full);
+ *  - Pro staging and production: manual snapshots refused, automatic ones every hour (live, system:
+ *    databases, Redis and every mount);
  *  - manual snapshots are kept 7 days;
  *  - automatic snapshots are thinned to one per hour for days 1–3, one per day for days 4–7, one per
  *    week for weeks 2–6, one per two weeks for weeks 8–12 and one per month for months 3–5.
@@ -40,7 +41,7 @@ export function presetPolicy(plan: Plan, type: EnvironmentType): EffectivePolicy
     automatic: {
       enabled: automatic,
       schedule: { kind: 'cron', cron: '0 * * * *', timezone: 'UTC' },
-      backupType: 'full',
+      backupType: 'system',
       live: true,
       keepLast: 0,
       tiers: ADOBE_COMMERCE_TIERS,

@@ -51,7 +51,7 @@ describe('resolvePolicy: the Adobe Commerce presets', () => {
       'manual.max_count': 'none  (preset (pro/production))',
       'automatic.enabled': 'true  (preset (pro/production))',
       'automatic.schedule': 'cron "0 * * * *" in UTC  (preset (pro/production))',
-      'automatic.backup_type': 'full  (preset (pro/production))',
+      'automatic.backup_type': 'system  (preset (pro/production))',
       'automatic.live': 'true  (preset (pro/production))',
       'automatic.keep_last': '0  (preset (pro/production))',
       'automatic.tiers': '1h until 3d, 1d until 7d, 1w until 6w, 2w until 3mo, 1mo until 5mo  (preset (pro/production))',
@@ -87,12 +87,21 @@ describe('resolvePolicy: overrides, most specific wins per value', () => {
       'manual.max_count': '3  (type production)',
       'automatic.enabled': 'true  (preset (pro/production))',
       'automatic.schedule': 'daily at 02:30 in Europe/Amsterdam  (type production)',
-      'automatic.backup_type': 'full  (preset (pro/production))',
+      'automatic.backup_type': 'system  (preset (pro/production))',
       'automatic.live': 'false  (environment shop-prod)',
       'automatic.keep_last': '2  (project)',
       'automatic.tiers': '1d until 30d  (environment shop-prod)',
       keep_tags: 'release  (project)',
     });
+  });
+
+  it('takes Magento\'s backup types (system, db-media, db), as snapshot:create --type and schedules do', () => {
+    for (const type of ['system', 'db-media', 'db'] as const) {
+      const p = resolvePolicy('pro', 'production', 'prod', { environment: { automatic: { backup_type: type } } });
+      assert.equal(p.automatic.backupType, type);
+      assert.equal(p.origins['automatic.backup_type'], 'environment prod');
+    }
+    assert.equal(resolvePolicy('starter', 'integration', 'dev').automatic.backupType, 'system', 'every preset takes system snapshots');
   });
 
   it('applies only the layer of the environment\'s own type', () => {
@@ -189,7 +198,9 @@ describe('resolvePolicy: bad and contradictory values', () => {
     ['a fraction', { project: { manual: { keep_within: '1.5d' } } }, 'policy.manual.keep_within (project): "1.5d" is not a duration: write a whole number and a unit, e.g. 36h, 7d, 2w or 3mo (units: min, h, d, w, mo, y)'],
     ['an unknown key', { project: { manual: { keep: '7d' } as never } }, 'policy.manual.keep (project): unknown key: remove it or fix its spelling'],
     ['a string for a boolean', { project: { manual: { allowed: 'yes' as never } } }, 'policy.manual.allowed (project): expected true or false: fix the value'],
-    ['an unknown backup type', { project: { automatic: { backup_type: 'everything' as never } } }, 'policy.automatic.backup_type (project): not one of full, db, files: use one of them'],
+    ['an unknown backup type', { project: { automatic: { backup_type: 'everything' as never } } }, 'policy.automatic.backup_type (project): not one of system, db-media, db: use one of them'],
+    ['the old backup type full', { environment: { automatic: { backup_type: 'full' as never } } }, 'policy.automatic.backup_type (environment e): not one of system, db-media, db: use one of them'],
+    ['the old backup type files', { types: { staging: { automatic: { backup_type: 'files' as never } } } }, 'policy.automatic.backup_type (type staging): not one of system, db-media, db: use one of them'],
     [
       'an unknown time zone',
       { types: { staging: { automatic: { schedule: { frequency: 'daily', at: '02:00', timezone: 'Europe/Amsterdm' } } } } },

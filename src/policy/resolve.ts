@@ -9,7 +9,8 @@ import type { z } from 'zod';
 import { EnvsnapError } from '../core/errors.ts';
 import { toDuration, type Duration } from './duration.ts';
 import { PolicyInputSchema, type PolicyInput } from './input.ts';
-import { ENVIRONMENT_TYPES, PLANS, POLICY_KEYS, type BackupType, type EffectivePolicy, type EnvironmentType, type Origin, type Plan, type PolicyKey, type ResolvedPolicy } from './policy.ts';
+import type { EnvironmentBackupType } from './backup-types.ts';
+import { ENVIRONMENT_TYPES, PLANS, POLICY_KEYS, type EffectivePolicy, type EnvironmentType, type Origin, type Plan, type PolicyKey, type ResolvedPolicy } from './policy.ts';
 import { presetPolicy } from './presets.ts';
 import { joinKey } from './problem.ts';
 import type { RetentionTier } from './retention.ts';
@@ -67,7 +68,7 @@ export function resolvePolicy(plan: Plan, type: EnvironmentType, env: string, la
     automatic: {
       enabled: values['automatic.enabled'] as boolean,
       schedule: values['automatic.schedule'] as Schedule,
-      backupType: values['automatic.backup_type'] as BackupType,
+      backupType: values['automatic.backup_type'] as EnvironmentBackupType,
       live: values['automatic.live'] as boolean,
       keepLast: values['automatic.keep_last'] as number,
       tiers: values['automatic.tiers'] as readonly RetentionTier[],

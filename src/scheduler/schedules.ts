@@ -10,8 +10,7 @@
  *    with id `policy` and the policy's `live` and `backup_type`.
  */
 import type { EnvironmentConfig, ProjectConfig } from '../config/project-config.ts';
-import type { ScheduleBackupType } from '../config/schema.ts';
-import type { BackupType } from '../policy/policy.ts';
+import type { EnvironmentBackupType } from '../policy/backup-types.ts';
 import type { Schedule } from '../policy/schedule.ts';
 
 export interface ScheduledRun {
@@ -19,7 +18,7 @@ export interface ScheduledRun {
   id: string;
   schedule: Schedule;
   live: boolean;
-  backupType: ScheduleBackupType;
+  backupType: EnvironmentBackupType;
   /** Where the run comes from: the `schedules:` list or policy.automatic.schedule. */
   source: 'schedules' | 'policy';
 }
@@ -27,15 +26,12 @@ export interface ScheduledRun {
 /** The id of the run that policy.automatic.schedule stands for when there is no `schedules:` key. */
 export const POLICY_SCHEDULE_ID = 'policy';
 
-/** The policy's backup types in the words of the schedules list. */
-const FROM_POLICY: Record<BackupType, ScheduleBackupType> = { full: 'system', db: 'db', files: 'db-media' };
-
 /** The runs of one environment; empty when automatic snapshots are off for it. */
 export function scheduledRuns(env: EnvironmentConfig): ScheduledRun[] {
   if (!env.policy.automatic.enabled) return [];
   if (env.schedules !== undefined) return env.schedules.map((s) => ({ env: env.name, id: s.id, schedule: s.schedule, live: s.live, backupType: s.backupType, source: 'schedules' }));
   const a = env.policy.automatic;
-  return [{ env: env.name, id: POLICY_SCHEDULE_ID, schedule: a.schedule, live: a.live, backupType: FROM_POLICY[a.backupType], source: 'policy' }];
+  return [{ env: env.name, id: POLICY_SCHEDULE_ID, schedule: a.schedule, live: a.live, backupType: a.backupType, source: 'policy' }];
 }
 
 /** Every run of the project, environments in file order. */

@@ -1,7 +1,8 @@
 /**
  * Policies through the real CLI, with environments that need no database server (mounts and SQLite):
  * a manual snapshot refused on Pro production (exit 24, one line), policy:show with origins,
- * pin/unpin, snapshot:list's policy columns (Type, Automated, Live, Expires, Restorable) and expire.
+ * policy.automatic.backup_type, pin/unpin (snapshot:info's pinned line), snapshot:list's policy columns
+ * (Type, Automated, Live, Expires, Restorable), expire, and snapshot:delete of a pinned snapshot.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,8 +76,24 @@ describe('policies (CLI)', () => {
     assert.deepEqual(byKey.get('manual.keep_within'), { key: 'manual.keep_within', value: '7d', origin: 'type integration' });
     assert.deepEqual(byKey.get('manual.max_count'), { key: 'manual.max_count', value: 'none', origin: 'environment dev' });
     assert.equal(byKey.get('manual.allowed')!.origin, 'preset (starter/integration)');
+    assert.deepEqual(byKey.get('automatic.backup_type'), { key: 'automatic.backup_type', value: 'system', origin: 'preset (starter/integration)' });
     const prod = await runOk(['-e', 'prod', 'policy:show'], { cwd: dir });
     assert.match(prod.stdout, /manual\.allowed\s+false\s+preset \(pro\/production\)/);
+    assert.match(prod.stdout, /^automatic\.backup_type\s+system\s+preset \(pro\/production\)$/m);
+  });
+
+  it('takes Magento\'s backup types in policy.automatic.backup_type and refuses the old full/files in one line', async () => {
+    try {
+      await writeFile(join(dir, 'envsnap.yaml'), config('{ manual: { max_count: null }, automatic: { backup_type: db-media } }'));
+      const shown = await runJson<{ values: { key: string; value: string; origin: string }[] }>(['-e', 'dev', 'policy:show'], { cwd: dir });
+      assert.deepEqual(shown.values.find((v) => v.key === 'automatic.backup_type'), { key: 'automatic.backup_type', value: 'db-media', origin: 'environment dev' });
+      await writeFile(join(dir, 'envsnap.yaml'), config('{ manual: { max_count: null }, automatic: { backup_type: full } }'));
+      const r = await runCli(['-e', 'dev', 'policy:show'], { cwd: dir });
+      assert.equal(r.code, 20, r.stderr);
+      assert.match(oneErrorLine(r), /^error: .*envsnap\.yaml line 18: environments\.dev\.policy\.automatic\.backup_type: invalid value "full": use one of system, db-media, db$/);
+    } finally {
+      await writeFile(join(dir, 'envsnap.yaml'), config('{ manual: { max_count: null } }'));
+    }
   });
 
   it('pins, lists with policy columns, and expires by policy', async () => {
@@ -96,14 +113,27 @@ describe('policies (CLI)', () => {
     assert.equal(list[2].expires, 'never', 'the newest of an environment is always kept');
     assert.equal(Date.parse(list[0].expires!), Date.parse(list[0].created) + 7 * DAY, 'a manual snapshot is kept for keep_within (7d)');
 
-    // Pin round trip: pinned shows as never expiring; unpinned goes back to its date.
+    // Pin round trip: pinned shows as never expiring and, in snapshot:info, since when; unpinned goes back to its date.
+    assert.equal((await runJson(['snapshot:info', a.snapshotId], { cwd: dir })).pinned, false);
+    assert.match((await runOk(['snapshot:info', a.snapshotId], { cwd: dir })).stdout, /^pinned\s+no$/m);
+    const beforePin = Date.now();
     assert.deepEqual(await runJson(['snapshot:pin', a.snapshotId.slice(0, 8)], { cwd: dir }), { pinned: [a.snapshotId] });
+    const afterPin = Date.now();
     list = await runJson<Listed[]>(['snapshot:list'], { cwd: dir });
     assert.deepEqual([list[0].pinned, list[0].expires], [true, 'never']);
+    const info = await runJson(['snapshot:info', a.snapshotId.slice(0, 8)], { cwd: dir });
+    assert.equal(info.id, a.snapshotId, 'the manifest fields stay at the top level');
+    assert.deepEqual(Object.keys(info.pinned), ['time']);
+    const pinTime = Date.parse(info.pinned.time);
+    assert.ok(pinTime >= beforePin - 1000 && pinTime <= afterPin + 1000, `pin time ${info.pinned.time}`);
+    assert.equal(new Date(pinTime).toISOString(), info.pinned.time);
+    const infoText = await runOk(['snapshot:info', a.snapshotId], { cwd: dir });
+    assert.match(infoText.stdout, new RegExp(`^pinned\\s+yes \\(since ${info.pinned.time.replace(/\./g, '\\.')}\\)$`, 'm'));
     await runOk(['snapshot:unpin', a.snapshotId], { cwd: dir });
     list = await runJson<Listed[]>(['snapshot:list'], { cwd: dir });
     assert.equal(list[0].pinned, false);
     assert.notEqual(list[0].expires, 'never');
+    assert.equal((await runJson(['snapshot:info', a.snapshotId], { cwd: dir })).pinned, false);
 
     // A stricter policy: with max_count 1 the two older (unpinned) snapshots are expired — listed as not restorable — until expire deletes them.
     await runOk(['snapshot:pin', b.snapshotId], { cwd: dir });
@@ -123,5 +153,11 @@ describe('policies (CLI)', () => {
     assert.deepEqual((await runJson<Listed[]>(['snapshot:list'], { cwd: dir })).map((x) => x.id), [b.snapshotId, c.snapshotId]);
     const check = await runJson(['check'], { cwd: dir });
     assert.deepEqual(check.errors, []);
+
+    // Deleting a pinned snapshot deletes its pin too: check has nothing stale to warn about.
+    await runOk(['snapshot:delete', b.snapshotId], { cwd: dir });
+    assert.deepEqual((await runJson<Listed[]>(['snapshot:list'], { cwd: dir })).map((x) => x.id), [c.snapshotId]);
+    const after = await runJson(['check'], { cwd: dir });
+    assert.deepEqual([after.errors, after.warnings], [[], []]);
   });
 });

@@ -9,9 +9,9 @@ import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { ConfigDocument } from '../../config/config-document.ts';
 import { CONFIG_FILE_NAME, getEnvironment, loadProjectConfig } from '../../config/project-config.ts';
-import { NAME_PATTERN, NAME_RULE, SCHEDULE_BACKUP_TYPES, type ScheduleBackupType, type ScheduleEntryInput } from '../../config/schema.ts';
+import { NAME_PATTERN, NAME_RULE, type ScheduleEntryInput } from '../../config/schema.ts';
 import { EnvsnapError } from '../../core/errors.ts';
-import { backupScope } from '../../policy/backup-types.ts';
+import { ENVIRONMENT_BACKUP_TYPES, backupScope, type EnvironmentBackupType } from '../../policy/backup-types.ts';
 import { describeSchedule, nextRunAt, parseSchedule, scheduleProblem, type Schedule } from '../../policy/schedule.ts';
 import { automaticRefusal, scheduledRuns } from '../../scheduler/schedules.ts';
 import { Session } from '../session.ts';
@@ -26,7 +26,7 @@ interface Options {
   cron?: string;
   timezone: string;
   live?: boolean;
-  type?: ScheduleBackupType;
+  type?: EnvironmentBackupType;
   id?: string;
 }
 
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--cron <expr>', 'a five-field cron expression instead of --daily/--weekly/--monthly and --at')
     .requiredOption('--timezone <zone>', 'IANA time zone the times are in, e.g. Europe/Amsterdam or UTC')
     .option('--live', 'no maintenance mode while snapshotting (default: maintenance mode on)')
-    .addOption(new Option('--type <type>', 'what the snapshot holds (default: system)').choices(SCHEDULE_BACKUP_TYPES))
+    .addOption(new Option('--type <type>', 'what the snapshot holds (default: system)').choices(ENVIRONMENT_BACKUP_TYPES))
     .option('--id <name>', 'name of the schedule, unique in the environment (default: default)')
     .addHelpText(
       'after',

@@ -1,4 +1,4 @@
-/** `envsnap snapshot:info <id>`: everything the manifest records. */
+/** `envsnap snapshot:info <id>`: everything the manifest records, and whether (since when) the snapshot is pinned. */
 import type { Command } from 'commander';
 import { snapshotInfo } from '../../app/manage-snapshots.ts';
 import { formatBytes } from '../../core/bytes.ts';
@@ -9,11 +9,11 @@ export function register(program: Command): void {
   program
     .command('snapshot:info')
     .argument('<id>', 'snapshot id, a unique prefix of it, or "latest"')
-    .description('show a snapshot: time, paths, sizes, warnings')
+    .description('show a snapshot: time, paths, sizes, pin, warnings')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
       const s = new Session(cmd);
-      const snap = await s.withRepo((repo) => snapshotInfo(repo, ref));
-      if (s.out.json) return printJson(snap);
+      const { snapshot: snap, pin } = await s.withRepo((repo) => snapshotInfo(repo, ref));
+      if (s.out.json) return printJson({ ...snap, pinned: pin ? { time: pin.time } : false });
       const sm = snap.summary;
       printLine(`snapshot   ${snap.id}`);
       printLine(`created    ${snap.time} on ${snap.hostname} by ${snap.username}`);
@@ -32,6 +32,7 @@ export function register(program: Command): void {
       for (const k of env?.skipped ?? []) printLine(`skipped    ${k}`);
       if (snap.parent) printLine(`parent     ${snap.parent.slice(0, 8)}`);
       if (snap.tags.length) printLine(`tags       ${snap.tags.join(', ')}`);
+      printLine(`pinned     ${pin ? `yes (since ${pin.time})` : 'no'}`);
       if (snap.excludes.length) printLine(`excludes   ${snap.excludes.join(' ')}`);
       printLine(`restorable yes${snap.partial ? ` (partial: ${snap.warningCount} path(s) could not be read)` : ''}`);
       printLine(`files      ${sm.files} (${sm.newFiles} new, ${sm.changedFiles} changed, ${sm.unchangedFiles} unchanged), ${sm.dirs} directories`);

@@ -1,0 +1,139 @@
+/**
+ * `snapshot:export` through the real CLI: an environment snapshot (MariaDB + mounts) exported as
+ * Magento's archives — <t>_snapshot.tgz / _nomedia.tgz unpacked by GNU tar give the mounts
+ * byte-identical at their paths under the root and var/<t>_db.sql, which the mariadb client loads
+ * with equal checksums; <t>_db.sql.gz for a db snapshot; `--format tar --path` of a mount lists its
+ * files with their modes and sizes; a file snapshot or an unknown format is refused with one error line.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import mysql from 'mysql2/promise';
+import { testMariaDb, uniqueName, type MariaDbInfo } from '../../src/testing/servers.ts';
+import { writeFiles } from '../../src/testing/temp-repo.ts';
+import { oneErrorLine, runCli, runJson, runOk } from './helpers.ts';
+
+describe('snapshot:export (CLI, MariaDB)', () => {
+  let dir: string;
+  let db: MariaDbInfo;
+  let dbName: string;
+  let admin: mysql.Connection;
+  const copies: string[] = [];
+  const env = () => ({ SHOP_DB_PASSWORD: db.password });
+  const files: Record<string, string | Buffer> = {
+    'app/etc/env.php': "<?php return ['db' => []];",
+    'pub/media/catalog/product/a.jpg': Buffer.alloc(300_000, 7),
+    'var/import/x.csv': 'sku,qty\nA,1\n',
+  };
+
+  async function checksum(database: string): Promise<string> {
+    const [rows] = await admin.query<mysql.RowDataPacket[]>(`CHECKSUM TABLE \`${database}\`.sales_order EXTENDED`);
+    return String(rows[0].Checksum);
+  }
+
+  function loadInto(sql: Buffer): string {
+    const copy = uniqueName('expcopy');
+    copies.push(copy);
+    spawnSync('mariadb', ['--no-defaults', '-h', db.host, '-P', String(db.port), '-u', db.user, `-p${db.password}`, '-e', `CREATE DATABASE ${copy}`]);
+    const r = spawnSync('mariadb', ['--no-defaults', '-h', db.host, '-P', String(db.port), '-u', db.user, `-p${db.password}`, copy], { input: sql });
+    assert.equal(r.status, 0, r.stderr.toString('utf8'));
+    return copy;
+  }
+
+  before(async () => {
+    db = await testMariaDb();
+    dir = await mkdtemp(join(tmpdir(), 'envsnap-e2e-export-'));
+    dbName = uniqueName('expshop');
+    admin = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, multipleStatements: true });
+    await admin.query(`CREATE DATABASE ${dbName} CHARACTER SET utf8mb4;
+      USE ${dbName};
+      CREATE TABLE ${dbName}.sales_order (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, note TEXT, total DECIMAL(12,4)) ENGINE=InnoDB;
+      INSERT INTO ${dbName}.sales_order (note, total) SELECT IF(seq % 2, 'Grüße 🎁', NULL), seq * 1.5 FROM seq_1_to_1000;`);
+    await writeFiles(join(dir, 'shop'), files);
+    await writeFile(
+      join(dir, 'envsnap.yaml'),
+      `project: e2e
+repository: repo
+environments:
+  production:
+    type: production
+    plan: starter
+    root: shop
+    mounts: [var, pub/media, app/etc]
+    database: { type: mysql, host: 127.0.0.1, port: ${db.port}, user: ${db.user}, password_env: SHOP_DB_PASSWORD, name: ${dbName} }
+`,
+    );
+    await runOk(['init'], { cwd: dir });
+  });
+
+  after(async () => {
+    for (const c of [dbName, ...copies]) await admin?.query(`DROP DATABASE IF EXISTS \`${c}\``);
+    await admin?.end();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a system snapshot becomes <time>_snapshot.tgz: GNU tar unpacks the mounts byte-identical and var/<time>_db.sql loads with equal checksums', async () => {
+    const snap = await runJson<{ snapshotId: string; time: string }>(['-e', 'production', 'snapshot:create', '--live'], { cwd: dir, env: env() });
+    const out = join(dir, 'backups');
+    await mkdir(out);
+    const r = await runJson<{ path: string; type: string }>(['-e', 'production', 'snapshot:export', snap.snapshotId, '--format', 'magento', '-o', out], { cwd: dir });
+    const time = Math.floor(Date.parse(snap.time) / 1000);
+    assert.equal(r.path, join(out, `${time}_snapshot.tgz`));
+    assert.deepEqual(await readdir(out), [`${time}_snapshot.tgz`], 'no temporary file may be left');
+
+    const unpacked = join(dir, 'unpacked');
+    await mkdir(unpacked);
+    const tar = spawnSync('tar', ['-xzf', r.path, '-C', unpacked]);
+    assert.equal(tar.status, 0, tar.stderr.toString('utf8'));
+    for (const [path, content] of Object.entries(files)) {
+      assert.deepEqual(await readFile(join(unpacked, path)), Buffer.from(content), path);
+      assert.equal((await stat(join(unpacked, path))).mode & 0o777, (await stat(join(dir, 'shop', path))).mode & 0o777, `${path}: mode`);
+    }
+    const copy = loadInto(await readFile(join(unpacked, 'var', `${time}_db.sql`)));
+    assert.equal(await checksum(copy), await checksum(dbName));
+  });
+
+  it('a db snapshot becomes <time>_db.sql.gz; a system one without media becomes _nomedia.tgz without pub/media', async () => {
+    const dbSnap = await runJson<{ snapshotId: string; time: string }>(['-e', 'production', 'snapshot:create', '--live', '--type', 'db'], { cwd: dir, env: env() });
+    const out = join(dir, 'db-only');
+    await mkdir(out);
+    const r = await runJson<{ path: string }>(['-e', 'production', 'snapshot:export', dbSnap.snapshotId, '--format', 'magento', '-o', out], { cwd: dir });
+    assert.equal(r.path, join(out, `${Math.floor(Date.parse(dbSnap.time) / 1000)}_db.sql.gz`));
+    const copy = loadInto(gunzipSync(await readFile(r.path)));
+    assert.equal(await checksum(copy), await checksum(dbName));
+
+    const noMedia = await runJson<{ snapshotId: string; time: string }>(['-e', 'production', 'snapshot:create', '--live', '--exclude-media'], { cwd: dir, env: env() });
+    const r2 = await runJson<{ path: string }>(['-e', 'production', 'snapshot:export', noMedia.snapshotId, '--format', 'magento', '-o', out], { cwd: dir });
+    assert.match(r2.path, /_nomedia\.tgz$/);
+    const list = spawnSync('tar', ['-tzf', r2.path]).stdout.toString('utf8').split('\n');
+    assert.ok(list.includes('var/import/x.csv') && list.includes('app/etc/env.php'), list.join(' '));
+    assert.ok(!list.some((l) => l.startsWith('pub/media')), 'pub/media should be left out');
+  });
+
+  it('--format tar --path -z -o writes that part of the snapshot as a .tgz file', async () => {
+    const snap = await runJson<{ snapshotId: string }>(['-e', 'production', 'snapshot:create', '--live'], { cwd: dir, env: env() });
+    const out = join(dir, 'media.tgz');
+    await runOk(['-e', 'production', 'snapshot:export', snap.snapshotId, '--format', 'tar', '--path', 'files/pub/media', '-z', '-o', out], { cwd: dir });
+    const listed = spawnSync('tar', ['-tzvf', out]);
+    assert.equal(listed.status, 0, listed.stderr.toString('utf8'));
+    const lines = listed.stdout.toString('utf8').trim().split('\n');
+    assert.match(lines.find((l) => l.endsWith('files/pub/media/catalog/product/a.jpg')) ?? '', /^-rw-r--r-- .* 300000 /);
+    assert.ok(lines.every((l) => / files\/pub\/media\//.test(l)), lines.join('\n'));
+  });
+
+  it('a file snapshot to Magento, an unknown format and a missing folder are each one clear error', async () => {
+    await writeFiles(join(dir, 'plain'), { 'a.txt': 'a' });
+    await runOk(['snapshot:create', 'plain'], { cwd: dir });
+    const file = await runCli(['snapshot:export', 'latest', '--format', 'magento', '-o', dir], { cwd: dir });
+    assert.equal(file.code, 1, file.stderr);
+    assert.match(oneErrorLine(file), /is a file snapshot: a Magento backup holds a database; export it with --format tar instead/);
+    const zip = await runCli(['snapshot:export', 'latest', '--format', 'zip'], { cwd: dir });
+    assert.match(oneErrorLine(zip), /--format zip is not known: pass --format tar or --format magento/);
+    const missing = await runCli(['snapshot:export', 'latest', '--format', 'magento', '-o', join(dir, 'nope')], { cwd: dir });
+    assert.match(oneErrorLine(missing), /the output folder .*nope does not exist/);
+  });
+});
