@@ -14,21 +14,20 @@
  *
  * Every file is written atomically (atomic-file.ts): an archive that exists is whole.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import tar from 'tar-stream';
+import tar, { type Pack } from 'tar-stream';
 import { EnvsnapError } from '../core/errors.ts';
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { TreeEntryReader } from '../snapshot/entry-tree.ts';
 import { resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
 import { addTreeToTar, type TarTreeSummary } from '../snapshot/tar-writer.ts';
-import { decodeTree } from '../snapshot/tree.ts';
-import { BlobType } from '../repo/blob.ts';
+import { resolveSubtree } from '../snapshot/tree-reader.ts';
 import { snapshotSql } from '../sources/mysql/snapshot-sql.ts';
 import { writeAtomically } from './atomic-file.ts';
 import type { AppContext } from './context.ts';
@@ -48,20 +47,13 @@ export async function exportTar(ctx: AppContext, repo: Repository, input: TarExp
   return withLock(repo, { exclusive: false, operation: 'export', logger: ctx.logger }, async () => {
     const snapshot = await resolveSnapshot(repo, input.ref);
     await repo.loadIndex();
-    const pack = tar.pack();
-    const written = input.gzip ? pipeline(pack, createGzip(), input.out, { end: false }) : pipeline(pack, input.out, { end: false });
-    written.catch(() => {});
+    let bytes = 0;
+    const onBytes = (n: number) => ctx.progress.update({ phase: 'exporting', files: 0, bytes: (bytes += n) });
     try {
-      let bytes = 0;
-      const onBytes = (n: number) => ctx.progress.update({ phase: 'exporting', files: 0, bytes: (bytes += n) });
-      const summary = await addTreeToTar(repo, snapshot.tree, pack, { path: input.path, logger: ctx.logger, onBytes });
-      pack.finalize();
-      await written;
+      const summary = await writeTar((pack) => addTreeToTar(repo, snapshot.tree, pack, { path: input.path, logger: ctx.logger, onBytes }), (pack) =>
+        input.gzip ? pipeline(pack, createGzip(), input.out, { end: false }) : pipeline(pack, input.out, { end: false }),
+      );
       return { snapshot, ...summary };
-    } catch (err) {
-      pack.destroy(err as Error);
-      await written.catch(() => {});
-      throw err;
     } finally {
       ctx.progress.done();
     }
@@ -99,7 +91,7 @@ export async function exportMagento(ctx: AppContext, repo: Repository, input: { 
     const path = join(dir, type === 'db' ? `${time}_db.sql.gz` : `${time}_${type}.tgz`);
     const header = [`${`envsnap ${PROGRAM_VERSION}`} export of snapshot ${snapshot.id} (${env.project}/${env.name}, ${backupType}), taken ${snapshot.time}`];
     const sqlOf = async () => {
-      const reader = await TreeEntryReader.open(repo, await subtreeOf(repo, snapshot.tree, db.path));
+      const reader = await TreeEntryReader.open(repo, await resolveSubtree(repo, snapshot.tree, db.path));
       return snapshotSql(reader, { name: db.name, header });
     };
     let bytes = 0;
@@ -118,26 +110,21 @@ export async function exportMagento(ctx: AppContext, repo: Repository, input: { 
         const scratch = await mkdtemp(join(dir, '.envsnap-export-'));
         try {
           const sqlFile = join(scratch, `${time}_db.sql`);
-          await writeAtomically(sqlFile, async (file) => pipeline(Readable.from((await sqlOf()).chunks, { highWaterMark: 2 }), file));
+          // A scratch file inside a private temporary folder: no rename needed, removed below.
+          await pipeline(Readable.from((await sqlOf()).chunks, { highWaterMark: 2 }), createWriteStream(sqlFile, { mode: 0o600 }));
           const sqlSize = (await stat(sqlFile)).size;
-          await writeAtomically(path, async (file) => {
-            const pack = tar.pack();
-            const written = pipeline(pack, createGzip(), count, file);
-            written.catch(() => {});
-            try {
-              if (snapshot.paths.length > 0) await addTreeToTar(repo, snapshot.tree, pack, { path: 'files', relative: true, logger: ctx.logger });
-              await new Promise<void>((ok, fail) => {
-                const entry = pack.entry({ name: `var/${time}_db.sql`, size: sqlSize, mode: 0o600, mtime: new Date(time * 1000) }, (err) => (err ? fail(err) : ok()));
-                createReadStream(sqlFile).on('error', fail).pipe(entry);
-              });
-              pack.finalize();
-              await written;
-            } catch (err) {
-              pack.destroy(err as Error);
-              await written.catch(() => {});
-              throw err;
-            }
-          });
+          await writeAtomically(path, (file) =>
+            writeTar(
+              async (pack) => {
+                if (snapshot.paths.length > 0) await addTreeToTar(repo, snapshot.tree, pack, { path: 'files', relative: true, logger: ctx.logger });
+                await new Promise<void>((ok, fail) => {
+                  const entry = pack.entry({ name: `var/${time}_db.sql`, size: sqlSize, mode: 0o600, mtime: new Date(time * 1000) }, (err) => (err ? fail(err) : ok()));
+                  createReadStream(sqlFile).on('error', fail).pipe(entry);
+                });
+              },
+              (pack) => pipeline(pack, createGzip(), count, file),
+            ),
+          );
         } finally {
           await rm(scratch, { recursive: true, force: true });
         }
@@ -149,13 +136,22 @@ export async function exportMagento(ctx: AppContext, repo: Repository, input: { 
   });
 }
 
-/** The tree id of the directory `path` (e.g. "mysql/default") of a snapshot tree. */
-async function subtreeOf(repo: Repository, treeId: string, path: string): Promise<string> {
-  let id = treeId;
-  for (const part of path.split('/').filter(Boolean)) {
-    const node = decodeTree(await repo.loadBlob(BlobType.tree, Buffer.from(id, 'hex')), id).nodes.find((n) => n.name === part && n.type === 'dir');
-    if (!node?.subtree) throw new EnvsnapError('CORRUPT', `the snapshot has no ${path}/ although its manifest lists it: run envsnap check`);
-    id = node.subtree;
+/**
+ * Runs `fill` on a new tar pack while `drain` writes the pack out; finalizes the pack when `fill`
+ * succeeds, destroys it when either side fails, and resolves once everything is written.
+ */
+async function writeTar<T>(fill: (pack: Pack) => Promise<T>, drain: (pack: Pack) => Promise<void>): Promise<T> {
+  const pack = tar.pack();
+  const written = drain(pack);
+  written.catch(() => {});
+  try {
+    const result = await fill(pack);
+    pack.finalize();
+    await written;
+    return result;
+  } catch (err) {
+    pack.destroy(err as Error);
+    await written.catch(() => {});
+    throw err;
   }
-  return id;
 }

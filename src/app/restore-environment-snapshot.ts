@@ -10,13 +10,12 @@
  * never restored.
  */
 import { EnvsnapError } from '../core/errors.ts';
-import { BlobType } from '../repo/blob.ts';
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { TreeEntryReader } from '../snapshot/entry-tree.ts';
 import type { Snapshot, SourceRecord } from '../snapshot/manifest.ts';
 import { Restorer, type RestoreSummary } from '../snapshot/restorer.ts';
-import { decodeTree } from '../snapshot/tree.ts';
+import { resolveSubtree } from '../snapshot/tree-reader.ts';
 import type { CaptureOptions, Sink } from '../sources/source.ts';
 import type { AppContext } from './context.ts';
 import type { MaintenanceRunner } from './create-environment-snapshot.ts';
@@ -151,16 +150,4 @@ export async function restoreEnvironmentSnapshot(ctx: AppContext, repo: Reposito
       await Promise.all(sinks.map((s) => s.sink?.close().catch(() => {})));
     }
   });
-}
-
-/** The tree id of a directory path ("mysql/default") inside a snapshot's root tree. */
-async function resolveSubtree(repo: Repository, rootId: string, path: string): Promise<string> {
-  let id = rootId;
-  for (const part of path.split('/')) {
-    const tree = decodeTree(await repo.loadBlob(BlobType.tree, Buffer.from(id, 'hex')), id);
-    const next = tree.nodes.find((n) => n.name === part && n.type === 'dir')?.subtree;
-    if (!next) throw new EnvsnapError('CORRUPT', `the snapshot's tree lacks ${path}: run "envsnap check"`);
-    id = next;
-  }
-  return id;
 }

@@ -8,10 +8,10 @@
  * Paths are relative to the snapshot root and '/'-separated; a directory's own change comes before its
  * contents, and the contents of an added or removed directory are listed too.
  */
-import { BlobType } from '../repo/blob.ts';
 import type { Repository } from '../repo/repository.ts';
 import type { Snapshot } from './manifest.ts';
-import { decodeTree, nodeNameBytes, nodeTargetBytes, type NodeType, type Tree, type TreeNode } from './tree.ts';
+import { loadTree } from './tree-reader.ts';
+import { nodeNameBytes, nodeTargetBytes, type NodeType, type Tree, type TreeNode } from './tree.ts';
 
 export type ChangeKind = '+' | '-' | 'M' | 'T' | 'U';
 
@@ -113,7 +113,7 @@ export async function diffSnapshots(repo: Repository, a: Snapshot, b: Snapshot):
 export async function* diffTrees(repo: Repository, treeA: string, treeB: string): AsyncGenerator<DiffChange> {
   await repo.loadIndex();
   if (treeA === treeB) return;
-  const load = async (id: string): Promise<Tree> => decodeTree(await repo.loadBlob(BlobType.tree, Buffer.from(id, 'hex')), id);
+  const load = (id: string): Promise<Tree> => loadTree(repo, id);
   yield* diffDirs(load, treeA, treeB, '');
 }
 

@@ -15,7 +15,8 @@ import type { Repository } from '../repo/repository.ts';
 import type { EntryReader, EntryWriter } from '../sources/source.ts';
 import { checkEntryPath } from '../sources/entry-path.ts';
 import { saveStream } from './stream-saver.ts';
-import { decodeTree, encodeTree, type TreeNode } from './tree.ts';
+import { encodeTree, type TreeNode } from './tree.ts';
+import { loadTree, readChunks } from './tree-reader.ts';
 
 interface DirEntry {
   dirs: Map<string, DirEntry>;
@@ -126,7 +127,7 @@ export class TreeEntryReader implements EntryReader {
   static async open(repo: Repository, treeId: string, opts: { ahead?: number } = {}): Promise<TreeEntryReader> {
     const files = new Map<string, TreeNode>();
     const walk = async (id: string, prefix: string): Promise<void> => {
-      const tree = decodeTree(await repo.loadBlob(BlobType.tree, Buffer.from(id, 'hex')), id);
+      const tree = await loadTree(repo, id);
       for (const n of tree.nodes) {
         const path = prefix ? `${prefix}/${n.name}` : n.name;
         if (n.type === 'dir' && n.subtree) await walk(n.subtree, path);
@@ -146,22 +147,6 @@ export class TreeEntryReader implements EntryReader {
   async *read(path: string): AsyncIterable<Buffer> {
     const node = this.files.get(path);
     if (!node) throw new EnvsnapError('NOT_FOUND', `the snapshot has no entry ${path}: it may have been taken by an older or newer envsnap`);
-    const ids = node.content ?? [];
-    // Fetch a few chunks ahead (decrypted on workers) while the consumer takes the current one.
-    const pending: Promise<Buffer>[] = [];
-    let next = 0;
-    const fill = () => {
-      while (next < ids.length && pending.length < this.ahead) {
-        const p = this.repo.loadBlob(BlobType.data, Buffer.from(ids[next++], 'hex'));
-        p.catch(() => {}); // observed when awaited; avoid an unhandled rejection if the consumer stops early
-        pending.push(p);
-      }
-    };
-    fill();
-    while (pending.length > 0) {
-      const buf = await pending.shift()!;
-      fill();
-      yield buf;
-    }
+    yield* readChunks(this.repo, node.content ?? [], this.ahead);
   }
 }

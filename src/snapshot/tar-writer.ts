@@ -9,9 +9,9 @@
 import type { Pack } from 'tar-stream';
 import { EnvsnapError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { BlobType } from '../repo/blob.ts';
 import type { Repository } from '../repo/repository.ts';
-import { decodeTree, type TreeNode } from './tree.ts';
+import type { TreeNode } from './tree.ts';
+import { loadTree as loadTreeOf, readChunks } from './tree-reader.ts';
 
 export interface TarTreeOptions {
   /** Path inside the tree to export (its contents go out under their paths relative to the tree root); default the whole tree. */
@@ -36,7 +36,7 @@ export async function addTreeToTar(repo: Repository, treeId: string, pack: Pack,
   const summary: TarTreeSummary = { files: 0, dirs: 0, bytes: 0 };
   const prefix = opts.prefix ?? '';
   const firstPathOfInode = new Map<string, string>();
-  const loadTree = async (id: string) => decodeTree(await repo.loadBlob(BlobType.tree, Buffer.from(id, 'hex')), id);
+  const loadTree = (id: string) => loadTreeOf(repo, id);
 
   const addNode = async (n: TreeNode, path: string): Promise<void> => {
     if (n.nameRaw !== undefined) opts.logger.warn(`${path}: the name is not valid UTF-8; the tar holds it as ${JSON.stringify(path)}`);
@@ -106,21 +106,9 @@ async function fileEntry(repo: Repository, pack: Pack, header: Parameters<Pack['
   const done = Promise.withResolvers<void>();
   const stream = pack.entry({ ...header, type: 'file' }, (err) => (err ? done.reject(err) : done.resolve()));
   done.promise.catch(() => {});
-  const ahead: Promise<Buffer>[] = [];
-  let next = 0;
-  const fill = () => {
-    while (next < ids.length && ahead.length < 4) {
-      const p = repo.loadBlob(BlobType.data, Buffer.from(ids[next++], 'hex'));
-      p.catch(() => {});
-      ahead.push(p);
-    }
-  };
-  fill();
   let written = 0;
   try {
-    while (ahead.length > 0) {
-      const buf = await ahead.shift()!;
-      fill();
+    for await (const buf of readChunks(repo, ids)) {
       written += buf.length;
       if (written > (header.size ?? 0)) throw new EnvsnapError('CORRUPT', `${header.name}: the content is larger than the size the snapshot recorded: run envsnap check --read-data`);
       onBytes(buf.length);

@@ -6,7 +6,6 @@
  * appears in no output and not in the dump.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import mysql from 'mysql2/promise';
 import { testMariaDb, uniqueName, type MariaDbInfo } from '../../src/testing/servers.ts';
-import { oneErrorLine, runCli, runOk, spawnCli } from './helpers.ts';
+import { mariadbClient, oneErrorLine, runCli, runOk, spawnCli } from './helpers.ts';
 
 describe('db:dump (CLI, MariaDB)', () => {
   let dir: string;
@@ -31,10 +30,7 @@ describe('db:dump (CLI, MariaDB)', () => {
   }
 
   /** `zcat FILE | mariadb COPY`, as the dump's header says. */
-  function load(sqlGz: Buffer, copy: string): void {
-    const r = spawnSync('mariadb', ['--no-defaults', '-h', db.host, '-P', String(db.port), '-u', db.user, `-p${db.password}`, copy], { input: gunzipSync(sqlGz) });
-    assert.equal(r.status, 0, r.stderr.toString('utf8'));
-  }
+  const load = (sqlGz: Buffer, copy: string) => mariadbClient(db, copy, gunzipSync(sqlGz));
 
   before(async () => {
     db = await testMariaDb();

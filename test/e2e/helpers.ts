@@ -4,13 +4,14 @@
  * the microsecond, owner, hardlink structure), walking raw (Buffer) names so non-UTF-8 names work.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, type BigIntStats } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, mkdir, mkdtemp, open, readdir, readlink, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MariaDbInfo } from '../../src/testing/servers.ts';
 
 /** Absolute path of the CLI entry point, src/cli/main.ts. */
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -480,4 +481,10 @@ export async function makeFixtureTree(dir: string): Promise<void> {
     await lchown(p('links/owned-link'), 4321, 8765);
   }
   await chmod(p('empty-dir'), 0o750);
+}
+
+/** Runs SQL through the stock `mariadb` client into `database` (as `zcat FILE | mariadb DATABASE` would); asserts it succeeds. */
+export function mariadbClient(db: MariaDbInfo, database: string, sql: Buffer | string): void {
+  const r = spawnSync('mariadb', ['--no-defaults', '-h', db.host, '-P', String(db.port), '-u', db.user, `-p${db.password}`, database], { input: sql, maxBuffer: 1 << 26 });
+  assert.equal(r.status, 0, r.stderr.toString('utf8'));
 }

@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import mysql from 'mysql2/promise';
 import { testMariaDb, uniqueName, type MariaDbInfo } from '../../src/testing/servers.ts';
 import { writeFiles } from '../../src/testing/temp-repo.ts';
-import { oneErrorLine, runCli, runJson, runOk } from './helpers.ts';
+import { mariadbClient, oneErrorLine, runCli, runJson, runOk } from './helpers.ts';
 
 describe('snapshot:export (CLI, MariaDB)', () => {
   let dir: string;
@@ -35,12 +35,11 @@ describe('snapshot:export (CLI, MariaDB)', () => {
     return String(rows[0].Checksum);
   }
 
-  function loadInto(sql: Buffer): string {
+  async function loadInto(sql: Buffer): Promise<string> {
     const copy = uniqueName('expcopy');
     copies.push(copy);
-    spawnSync('mariadb', ['--no-defaults', '-h', db.host, '-P', String(db.port), '-u', db.user, `-p${db.password}`, '-e', `CREATE DATABASE ${copy}`]);
-    const r = spawnSync('mariadb', ['--no-defaults', '-h', db.host, '-P', String(db.port), '-u', db.user, `-p${db.password}`, copy], { input: sql });
-    assert.equal(r.status, 0, r.stderr.toString('utf8'));
+    await admin.query(`CREATE DATABASE ${copy}`);
+    mariadbClient(db, copy, sql);
     return copy;
   }
 
@@ -93,7 +92,7 @@ environments:
       assert.deepEqual(await readFile(join(unpacked, path)), Buffer.from(content), path);
       assert.equal((await stat(join(unpacked, path))).mode & 0o777, (await stat(join(dir, 'shop', path))).mode & 0o777, `${path}: mode`);
     }
-    const copy = loadInto(await readFile(join(unpacked, 'var', `${time}_db.sql`)));
+    const copy = await loadInto(await readFile(join(unpacked, 'var', `${time}_db.sql`)));
     assert.equal(await checksum(copy), await checksum(dbName));
   });
 
@@ -103,7 +102,7 @@ environments:
     await mkdir(out);
     const r = await runJson<{ path: string }>(['-e', 'production', 'snapshot:export', dbSnap.snapshotId, '--format', 'magento', '-o', out], { cwd: dir });
     assert.equal(r.path, join(out, `${Math.floor(Date.parse(dbSnap.time) / 1000)}_db.sql.gz`));
-    const copy = loadInto(gunzipSync(await readFile(r.path)));
+    const copy = await loadInto(gunzipSync(await readFile(r.path)));
     assert.equal(await checksum(copy), await checksum(dbName));
 
     const noMedia = await runJson<{ snapshotId: string; time: string }>(['-e', 'production', 'snapshot:create', '--live', '--exclude-media'], { cwd: dir, env: env() });
