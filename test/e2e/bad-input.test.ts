@@ -261,7 +261,7 @@ describe('bad input and failures', { concurrency: 2 }, () => {
 
   it('a lock of a live process: shared operations coexist, prune gets exit 11', async (t) => {
     const { dir, repo, src } = await setup(t);
-    await addBigFiles(src, 1);
+    await addBigFiles(src, 3);
     const unpad = await slowLockListing(t, repo);
     // Stop the snapshot as soon as its lock exists: it stays alive and holds the lock as long as needed.
     const running = await snapshotHoldingItsLock(t, repo, src, 'the snapshot to take its lock', 'the snapshot finished before it could be caught holding its lock');
@@ -328,7 +328,7 @@ describe('bad input and failures', { concurrency: 2 }, () => {
 
   it('a stale lock of a killed process is reported as a warning and removed by unlock', async (t) => {
     const { dir, repo, src } = await setup(t);
-    await addBigFiles(src, 1);
+    await addBigFiles(src, 3);
     const unpad = await slowLockListing(t, repo);
     const running = await snapshotHoldingItsLock(t, repo, src, 'the snapshot to take its lock', 'the snapshot finished before it could be killed holding its lock');
     running.child.kill('SIGKILL');
@@ -402,7 +402,10 @@ describe('bad input and failures', { concurrency: 2 }, () => {
   });
 });
 
-/** Starts `snapshot:create` and waits until its lock object exists (callers slow the lock listing down). */
+/**
+ * Starts `snapshot:create` and waits until its lock object exists (callers slow the lock listing down,
+ * and give it 60 MB to read so it holds the lock for seconds: a busy machine can starve the polling).
+ */
 async function snapshotHoldingItsLock(t: TestContext, repo: string, src: string, waitingFor: string, tooLate: string) {
   const running = spawnCli(['snapshot:create'], { repo, cwd: src });
   t.after(() => {
