@@ -13,6 +13,8 @@ export const ExitCode = {
   sourceFailed: 22,
   targetNotEmpty: 23,
   forbidden: 24,
+  unauthenticated: 25,
+  busy: 26,
   interrupted: 130,
 } as const;
 
@@ -36,6 +38,11 @@ export function exitCodeFor(code: ErrorCode): number {
       return ExitCode.targetNotEmpty;
     case 'FORBIDDEN':
       return ExitCode.forbidden;
+    case 'UNAUTHENTICATED':
+    case 'RATE_LIMITED':
+      return ExitCode.unauthenticated;
+    case 'BUSY':
+      return ExitCode.busy;
     case 'INTERRUPTED':
       return ExitCode.interrupted;
     default:
@@ -55,4 +62,6 @@ export const EXIT_CODES_HELP = `Exit codes:
   22   a source failed during the snapshot or restore
   23   the restore target holds data: confirm on the terminal or pass --yes
   24   not allowed by the environment's plan, type or your role
+  25   the server refused the credentials (log in again, or check ENVSNAP_TOKEN)
+  26   another activity is in progress on the environment (try again later, or use --wait)
   130  interrupted (Ctrl-C / SIGINT, SIGTERM)`;

@@ -9,6 +9,7 @@ import { releaseHeldLocks } from '../repo/lock.ts';
 import { closeAllWorkerPools } from '../repo/worker-pool.ts';
 import { endAllMaintenance } from '../sources/maintenance/with-maintenance.ts';
 import { ExitCode, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
+import { recordEnvArg } from './env-args.ts';
 import { register as init } from './commands/init.ts';
 import { register as snapshotCreate } from './commands/snapshot-create.ts';
 import { register as snapshotList } from './commands/snapshot-list.ts';
@@ -31,6 +32,9 @@ import { register as scheduleRemove } from './commands/schedule-remove.ts';
 import { register as scheduler } from './commands/scheduler.ts';
 import { register as dbDump } from './commands/db-dump.ts';
 import { register as snapshotExport } from './commands/snapshot-export.ts';
+import { register as serve } from './commands/serve.ts';
+import { register as users } from './commands/users.ts';
+import { register as activities } from './commands/activities.ts';
 
 const program = new Command('envsnap')
   .description('environment snapshots of web shops: database, Redis and files, deduplicated, compressed and encrypted')
@@ -38,15 +42,17 @@ const program = new Command('envsnap')
   .option('-r, --repo <path>', 'repository location (default: $ENVSNAP_REPO)')
   .option('--password-file <file>', 'read the repository password from a file (else $ENVSNAP_PASSWORD, else a prompt on a terminal)')
   .option('-c, --config <file>', 'project configuration file (default: ./envsnap.yaml)')
-  .option('-e, --env <name>', 'environment of the project configuration to work on (default: the only one)')
+  .option('-e, --env <name>', 'environment of the project configuration to work on (default: the only one); user:add takes it repeatedly', recordEnvArg)
+  .option('--server <url>', 'work through a running "envsnap serve" (default: $ENVSNAP_SERVER) with the token in $ENVSNAP_TOKEN: snapshot:create, snapshot:list, snapshot:restore, snapshot:delete, activity:*')
+  .option('--token-file <file>', 'read the API token for --server from a file (else $ENVSNAP_TOKEN)')
   .option('--json', 'print machine-readable JSON on stdout')
   .option('-q, --quiet', 'print only errors and warnings')
   .option('-v, --verbose', 'print debug details')
   .showHelpAfterError('(run with --help for usage)')
-  .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment: ENVSNAP_REPO, ENVSNAP_PASSWORD, ENVSNAP_NEW_PASSWORD (key:add, key:passwd).`)
+  .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment: ENVSNAP_REPO, ENVSNAP_PASSWORD, ENVSNAP_NEW_PASSWORD (key:add, key:passwd), ENVSNAP_SERVER, ENVSNAP_TOKEN.`)
   .exitOverride();
 
-for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotPin, snapshotDiff, snapshotExport, check, prune, expire, keys, unlock, envDiscover, envList, policyShow, scheduleSet, scheduleList, scheduleRemove, scheduler, dbDump]) register(program);
+for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotPin, snapshotDiff, snapshotExport, check, prune, expire, keys, unlock, envDiscover, envList, policyShow, scheduleSet, scheduleList, scheduleRemove, scheduler, dbDump, serve, users, activities]) register(program);
 
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -13,6 +13,7 @@ import type { AppContext, RepoRef } from '../app/context.ts';
 import { withRepository } from '../app/open-repository.ts';
 import type { Repository } from '../repo/repository.ts';
 import { readPassword } from './password.ts';
+import { serverClient, type ServerClient } from './server-client.ts';
 import { cliLogger, cliProgress, type OutputOptions } from './render.ts';
 
 export interface GlobalOptions {
@@ -23,6 +24,8 @@ export interface GlobalOptions {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  server?: string;
+  tokenFile?: string;
 }
 
 export class Session {
@@ -71,6 +74,14 @@ export class Session {
       ? resolveSecret(configured, 'the repository password')
       : await readPassword({ passwordFile: this.globals.passwordFile }, 'repository password', 'ENVSNAP_PASSWORD', confirmNew);
     return { location, password };
+  }
+
+  #client?: ServerClient | null;
+
+  /** The client of the server given by --server / $ENVSNAP_SERVER; undefined when working locally. */
+  server(): ServerClient | undefined {
+    if (this.#client === undefined) this.#client = serverClient(this.globals) ?? null;
+    return this.#client ?? undefined;
   }
 
   async withRepo<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {

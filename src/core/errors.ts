@@ -21,7 +21,12 @@ export type ErrorCode =
   | 'SOURCE_UNAVAILABLE' // a database, Redis or file source cannot be reached or refuses access
   | 'SOURCE_FAILED' // a source failed during capture or restore (table vanished, server went away)
   | 'TARGET_NOT_EMPTY' // a restore target holds data and neither --yes nor an overwrite mode allows replacing it
-  | 'FORBIDDEN'; // the policy, plan or role does not allow the operation
+  | 'FORBIDDEN' // the policy, plan or role does not allow the operation
+  | 'UNAUTHENTICATED' // no credentials, or credentials the server does not accept
+  | 'BUSY' // another activity is in progress on the environment
+  | 'RATE_LIMITED' // too many attempts: wait and try again
+  | 'TOO_LARGE' // a request body over the server's limit
+  | 'ACTIVITY_FAILED'; // a server activity the CLI waited for failed (its error says why)
 
 export class EnvsnapError extends Error {
   readonly code: ErrorCode;

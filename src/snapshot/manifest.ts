@@ -107,10 +107,22 @@ export async function saveSnapshot(repo: Repository, manifest: SnapshotManifest)
   return id;
 }
 
+/**
+ * Manifests are written once and never changed (a new snapshot gets a new id), so each Repository
+ * keeps the ones it has read: a long-running server lists snapshots by reading only the new ones.
+ */
+const loaded = new WeakMap<Repository, Map<string, Snapshot>>();
+
 export async function loadSnapshot(repo: Repository, id: string): Promise<Snapshot> {
+  let cache = loaded.get(repo);
+  const hit = cache?.get(id);
+  if (hit) return hit;
   try {
     const m = await repo.getSealedJson<SnapshotManifest>(Names.snapshot(id), 'snapshot', id);
-    return { ...m, id };
+    const snap = { ...m, id };
+    if (!cache) loaded.set(repo, (cache = new Map()));
+    cache.set(id, snap);
+    return snap;
   } catch (err) {
     if (isEnvsnapError(err, 'NOT_FOUND')) throw new EnvsnapError('NOT_FOUND', `no snapshot ${id.slice(0, 8)}: see "envsnap snapshot:list"`);
     throw err;
@@ -151,4 +163,5 @@ export async function resolveSnapshot(repo: Repository, ref: string, filter?: (s
 
 export async function deleteSnapshot(repo: Repository, id: string): Promise<void> {
   await repo.store.delete(Names.snapshot(id));
+  loaded.get(repo)?.delete(id);
 }

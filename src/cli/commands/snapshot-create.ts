@@ -12,6 +12,7 @@ import { checkManualSnapshotAllowed } from '../../policy/manual-check.ts';
 import { readExcludeFile } from '../../sources/files/exclude.ts';
 import { formatBytes } from '../../core/bytes.ts';
 import { EnvsnapError } from '../../core/errors.ts';
+import { remoteCreate } from '../remote-snapshots.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine } from '../render.ts';
 
@@ -36,6 +37,8 @@ export function register(program: Command): void {
     .option('--tag <tag>', 'tag the snapshot (repeatable)', collect, [])
     .option('--parent <id>', 'read unchanged files from this snapshot instead of the latest matching one')
     .option('--force', 'read every file, ignoring the parent snapshot')
+    .option('--wait', 'with --server: queue behind an activity already running on the environment instead of being refused')
+    .option('--no-wait', 'with --server: print the activity id and return at once')
     .addHelpText(
       'after',
       `
@@ -54,8 +57,15 @@ Backup types (--type, after Magento's System > Tools > Backups), recorded in the
 A file whose size, mtime, ctime and inode match the parent snapshot is not read again.
 Unreadable paths are reported as warnings and the snapshot is marked partial (exit code 3).`,
     )
-    .action(async (paths: string[], opts: { exclude: string[]; excludeFile: string[]; tag: string[]; parent?: string; force?: boolean; live?: boolean; skipCache?: boolean; type?: EnvironmentBackupType; excludeMedia?: boolean }, cmd: Command) => {
+    .action(async (paths: string[], opts: { exclude: string[]; excludeFile: string[]; tag: string[]; parent?: string; force?: boolean; live?: boolean; skipCache?: boolean; type?: EnvironmentBackupType; excludeMedia?: boolean; wait?: boolean }, cmd: Command) => {
       const s = new Session(cmd);
+      const server = s.server();
+      if (server) {
+        if (paths.length || opts.exclude.length || opts.excludeFile.length || opts.tag.length || opts.parent || opts.force) {
+          throw new EnvsnapError('INVALID_ARGUMENT', 'with --server, snapshot:create takes an environment snapshot (-e ENV, --live, --type, --exclude-media, --skip-cache): paths, excludes, tags and parents are local options');
+        }
+        return remoteCreate(s, server, { live: opts.live === true, ...(opts.type ? { type: opts.type } : {}), ...(opts.excludeMedia ? { excludeMedia: true } : {}), ...(opts.skipCache ? { skipCache: true } : {}) }, { wait: opts.wait });
+      }
       if (paths.length === 0 && s.hasProject()) {
         if (opts.exclude.length || opts.excludeFile.length || opts.parent) {
           throw new EnvsnapError('INVALID_ARGUMENT', '--exclude, --exclude-file and --parent apply to path snapshots; set exclude in envsnap.yaml for an environment');

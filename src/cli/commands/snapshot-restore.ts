@@ -10,6 +10,7 @@ import { RESTORE_PARTS, type RestorePart } from '../../app/restore-environment-s
 import { confirmReplace } from '../confirm.ts';
 import { formatBytes } from '../../core/bytes.ts';
 import type { OverwriteMode } from '../../snapshot/restorer.ts';
+import { remoteRestore } from '../remote-snapshots.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine } from '../render.ts';
 
@@ -29,6 +30,8 @@ export function register(program: Command): void {
     .option('--include <path>', 'restore only this path (of the mounts, relative to the root) and what is under it (repeatable)', collect, [])
     .option('-y, --yes', 'replace data at the target without asking')
     .option('--no-maintenance', 'restore an environment without switching its maintenance mode on')
+    .option('--wait', 'with --server: queue behind an activity already running on the environment instead of being refused')
+    .option('--no-wait', 'with --server: print the activity id and return at once')
     .addOption(new Option('--overwrite <mode>', 'what to do with files that exist at the target').choices(['always', 'if-changed', 'never']).default('always'))
     .addHelpText(
       'after',
@@ -41,8 +44,14 @@ replaced only after a yes on the terminal, or with --yes.
 Every chunk is verified against its hash; each file is written under a temporary name and renamed into place.
 A snapshot whose paths would escape the target is refused.`,
     )
-    .action(async (ref: string, opts: { target?: string; include: string[]; overwrite: OverwriteMode; only?: RestorePart[]; yes?: boolean; maintenance: boolean }, cmd: Command) => {
+    .action(async (ref: string, opts: { target?: string; include: string[]; overwrite: OverwriteMode; only?: RestorePart[]; yes?: boolean; maintenance: boolean; wait?: boolean }, cmd: Command) => {
       const s = new Session(cmd);
+      const server = s.server();
+      if (server) {
+        // The server does not ask: confirm here, as a local restore would.
+        if (!opts.yes && !(await confirmReplace(false)([`environment ${opts.target ?? s.globals.env ?? '?'} (database, Redis, mounts) on the server`]))) return;
+        return remoteRestore(s, server, ref, { ...(opts.target ? { target: opts.target } : {}), ...(opts.only ? { only: opts.only } : {}), ...(opts.include.length ? { include: opts.include } : {}), ...(opts.maintenance ? {} : { noMaintenance: true }) }, { wait: opts.wait });
+      }
       const project = await s.project();
       if (project) {
         const r = await s.withRepo((repo) =>
