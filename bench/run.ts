@@ -5,7 +5,7 @@
  * BENCH_ENVSNAP_MAIN (envsnap entry point, default src/cli/main.ts).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readSection, writeSection } from './db/report.ts';
+import { readSection, SECTION_NAMES, writeSection } from './sections.ts';
 import { availableParallelism, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { applyChange, datasetSpec, ensureDataset } from './dataset.ts';
@@ -153,10 +153,11 @@ function main(): void {
   };
   writeFileSync(join(WORK, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const reportPath = opts.scale === 1 ? join(import.meta.dirname, '..', 'docs', 'BENCHMARKS.md') : join(WORK, 'BENCHMARKS-smoke.md');
-  // The database benchmark (npm run bench:db) keeps its own section of the same file: carry it over.
-  const dbSection = existsSync(reportPath) ? readSection(readFileSync(reportPath, 'utf8')) : undefined;
+  // The other benchmarks (bench:db, bench:server) keep their own sections of the same file: carry them over.
+  const old = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : '';
+  const kept = SECTION_NAMES.map((name) => [name, readSection(old, name)] as const);
   writeFileSync(reportPath, renderReport(results));
-  if (dbSection) writeSection(reportPath, dbSection);
+  for (const [name, section] of kept) if (section) writeSection(reportPath, section, name);
   progress(`wrote ${join(WORK, 'results.json')} and ${reportPath}`);
 }
 

@@ -3,7 +3,6 @@
  * to, and their rendering as the `## Database benchmark` section of docs/BENCHMARKS.md — only the text
  * between the bench:db markers is replaced, the rest of the file (bench/run.ts's report) is kept.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ContenderName } from './contenders.ts';
 import type { DatasetInfo } from './dataset.ts';
 
@@ -190,23 +189,4 @@ export function renderSection(r: DbResults): string {
   if (errors.length > 0) lines.push('### Errors', '', ...errors, '');
   lines.push('<!-- bench:db end -->');
   return lines.join('\n');
-}
-
-const START = '<!-- bench:db start -->';
-const END = '<!-- bench:db end -->';
-
-/** The bench:db section of a report's text, markers included, or undefined. */
-export function readSection(text: string): string | undefined {
-  const a = text.indexOf(START);
-  const b = text.indexOf(END);
-  return a >= 0 && b > a ? text.slice(a, b + END.length) : undefined;
-}
-
-/** Replaces the bench:db section of the file at `path` (appending it when there is none), keeping everything else. */
-export function writeSection(path: string, section: string): void {
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const a = text.indexOf(START);
-  const b = text.indexOf(END);
-  const next = a >= 0 && b > a ? `${text.slice(0, a)}${section}${text.slice(b + END.length)}` : `${text.replace(/\n*$/, '\n\n')}${section}\n`;
-  writeFileSync(path, next);
 }

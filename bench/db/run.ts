@@ -15,7 +15,8 @@ import { measure } from '../measure.ts';
 import { CONTENDER_NAMES, ROOT, makeContender, restoreDbFor, type Contender, type ContenderName, type Slot } from './contenders.ts';
 import { SOURCE_DB, ensureDataset, type DatasetInfo } from './dataset.ts';
 import { WorkloadSession, throughput, undoWorkload, watermarks } from './live.ts';
-import { computeTargets, renderSection, writeSection, type ContenderResult, type DbResults, type LiveResult, type StepResult } from './report.ts';
+import { writeSection } from '../sections.ts';
+import { computeTargets, renderSection, type ContenderResult, type DbResults, type LiveResult, type StepResult } from './report.ts';
 import { countsFor } from './schema.ts';
 import { startBenchServer, type BenchServer } from './server.ts';
 import { quoteName, settle, warmUp, withConnection } from './sql.ts';
@@ -257,7 +258,7 @@ async function main(): Promise<void> {
     writeFileSync(join(WORK, 'results.json'), JSON.stringify(report, null, 2) + '\n');
     const section = renderSection(report);
     const docs = join(ROOT, 'docs', 'BENCHMARKS.md');
-    writeSection(docs, section);
+    writeSection(docs, section, 'db');
     console.log(`\n${section}\n`);
     progress(`wrote ${join(WORK, 'results.json')} and the Database benchmark section of ${docs}`);
   } finally {

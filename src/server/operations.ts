@@ -5,7 +5,10 @@
  * locks and maintenance mode come from the app layer.
  *
  * Reads share one open repository (its decrypted manifests are cached, manifests never change);
- * each activity opens its own, so a long snapshot never holds up a listing.
+ * each activity opens its own, so a long snapshot never holds up a listing. The listed rows are kept
+ * for LIST_TTL_MS and dropped as soon as an activity of this server finishes or a pin changes, so
+ * fifty clients polling cost one listing of the repository a second; a snapshot written by another
+ * process (the CLI, a scheduler elsewhere) shows up within that second.
  */
 import type { Writable } from 'node:stream';
 import type { EnvironmentConfig, ProjectConfig } from '../config/project-config.ts';
@@ -54,12 +57,18 @@ export interface RestoreOptions {
   wait?: boolean;
 }
 
+export const LIST_TTL_MS = 1000;
+
 export class Operations {
   readonly #d: OperationsDeps;
   #reader?: Promise<Repository>;
+  #rows?: { at: number; rows: Promise<SnapshotRow[]> };
 
   constructor(deps: OperationsDeps) {
     this.#d = deps;
+    deps.activities.onChange((a) => {
+      if (a.state === 'succeeded' || a.state === 'failed' || a.state === 'cancelled') this.#rows = undefined;
+    });
   }
 
   get project(): ProjectConfig {
@@ -199,6 +208,7 @@ export class Operations {
     const snap = await this.#resolve(env, ref);
     const repo = await this.#repo();
     await setPinned(this.#ctx(), repo, [snap.id], pinned);
+    this.#rows = undefined;
     return this.snapshot(env, snap.id);
   }
 
@@ -214,9 +224,21 @@ export class Operations {
     if (r) await (await r.catch(() => undefined))?.close();
   }
 
-  async #listed(): Promise<SnapshotRow[]> {
-    const rows = await listSnapshotsWithRetention(this.#ctx(), await this.#repo(), this.project);
-    return rows.filter((r) => r.snapshot.environment?.project === this.project.project).map(snapshotRow);
+  /** Every snapshot of the project as rows (oldest first), from the short-lived cache; concurrent callers share one listing. */
+  #listed(): Promise<SnapshotRow[]> {
+    const now = this.#d.clock.now();
+    const c = this.#rows;
+    if (c && now - c.at < LIST_TTL_MS && now >= c.at) return c.rows;
+    const rows = (async () => {
+      const listed = await listSnapshotsWithRetention(this.#ctx(), await this.#repo(), this.project);
+      return listed.filter((r) => r.snapshot.environment?.project === this.project.project).map(snapshotRow);
+    })();
+    const entry = { at: now, rows };
+    this.#rows = entry;
+    rows.catch(() => {
+      if (this.#rows === entry) this.#rows = undefined;
+    });
+    return rows;
   }
 
   /** The snapshot `ref` of `env`; another environment's snapshot is "not found" here, whoever asks. */

@@ -115,7 +115,9 @@ export class UserStore {
     const a = Buffer.from(row.secret_hash, 'hex');
     const b = Buffer.from(sha256(m[2]!), 'hex');
     if (!timingSafeEqual(a, b)) return undefined;
-    this.#db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(this.#clock.now(), m[1]!);
+    // Recorded at most once a minute per token: a busy script must not turn every read into a write.
+    const now = this.#clock.now();
+    this.#db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now, m[1]!, now - 60_000);
     return this.get(row.user_name);
   }
 
