@@ -1,13 +1,12 @@
 /**
- * Run history: what the scheduler did for each environment + schedule id, kept in a small JSON file
- * beside envsnap.yaml (`.envsnap/state/schedules.json`), so a restarted scheduler knows which run it
- * missed and `schedule:list` can show the last result. Every write replaces the whole file (temp
- * file + rename), so a crash leaves the old or the new history, never half of one. One scheduler
- * process per configuration writes it; readers (schedule:list) only read.
+ * Run history: what the scheduler did for each environment + schedule id, so a restarted scheduler
+ * knows which run it missed and `schedule:list` (and the console) can show the last result. Kept in
+ * memory and written through a RunHistoryStore one record at a time, in order: the project's state
+ * database (state/run-history-store.ts) for the scheduler and the server, nothing for tests.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export type RunResult = 'running' | 'ok' | 'failed' | 'skipped';
 
@@ -29,47 +28,52 @@ export interface RunRecord {
   skipReason?: string;
 }
 
-export const HISTORY_VERSION = 1;
+/** Where records are persisted. `save` replaces the record of one run; calls come one at a time. */
+export interface RunHistoryStore {
+  save(env: string, id: string, record: RunRecord): void | Promise<void>;
+}
 
-/** `.envsnap/state/schedules.json` in the directory of the configuration file. */
-export function historyFileFor(configFile: string): string {
+/** `.envsnap/state/schedules.json` beside the configuration: where versions before the state database kept the history (read once, to import it). */
+export function legacyHistoryFileFor(configFile: string): string {
   return join(dirname(configFile), '.envsnap', 'state', 'schedules.json');
 }
 
+/** The records of a legacy schedules.json, or none when there is no such file. */
+export async function readLegacyHistory(file: string): Promise<{ env: string; id: string; record: RunRecord }[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw new EnvsnapError('IO', `cannot read the schedule history ${file} (${errnoCode(err) ?? (err as Error).message}): fix its permissions`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new EnvsnapError('CONFIG', `the schedule history ${file} is not valid JSON: delete it (missed runs before now are then not made up)`);
+  }
+  const runs = (data as { runs?: unknown })?.runs;
+  if (!runs || typeof runs !== 'object') return [];
+  return Object.entries(runs)
+    .filter(([k, v]) => k.includes('/') && v && typeof v === 'object')
+    .map(([k, v]) => ({ env: k.slice(0, k.indexOf('/')), id: k.slice(k.indexOf('/') + 1), record: { ...(v as RunRecord) } }));
+}
+
 export class RunHistory {
-  readonly file: string | undefined;
+  readonly #store: RunHistoryStore | undefined;
   #runs = new Map<string, RunRecord>();
   /** Writes in order, one at a time. */
   #writing: Promise<void> = Promise.resolve();
 
-  /** `file` undefined: in memory only (tests). */
-  private constructor(file: string | undefined) {
-    this.file = file;
+  constructor(store?: RunHistoryStore, records: readonly { env: string; id: string; record: RunRecord }[] = []) {
+    this.#store = store;
+    for (const r of records) this.#runs.set(key(r.env, r.id), { ...r.record });
   }
 
+  /** A history kept in memory only (tests). */
   static memory(): RunHistory {
-    return new RunHistory(undefined);
-  }
-
-  /** The history in `file`; empty when the file does not exist yet. */
-  static async load(file: string): Promise<RunHistory> {
-    const h = new RunHistory(file);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return h;
-      throw new EnvsnapError('IO', `cannot read the schedule history ${file} (${errnoCode(err) ?? (err as Error).message}): fix its permissions`);
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      throw new EnvsnapError('CONFIG', `the schedule history ${file} is not valid JSON: delete it (the scheduler starts a fresh one; missed runs before now are not made up)`);
-    }
-    const runs = (data as { runs?: unknown })?.runs;
-    if (runs && typeof runs === 'object') for (const [k, v] of Object.entries(runs)) if (v && typeof v === 'object') h.#runs.set(k, { ...(v as RunRecord) });
-    return h;
+    return new RunHistory();
   }
 
   get(env: string, id: string): RunRecord | undefined {
@@ -84,31 +88,22 @@ export class RunHistory {
     });
   }
 
-  /** Merges `patch` into the record (a key set to undefined is removed) and writes the file. */
+  /** Merges `patch` into the record (a key set to undefined is removed) and saves it. */
   update(env: string, id: string, patch: Partial<Record<keyof RunRecord, unknown>>): Promise<void> {
     const next: Record<string, unknown> = { ...this.#runs.get(key(env, id)) };
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) delete next[k];
       else next[k] = v;
     }
-    this.#runs.set(key(env, id), next as RunRecord);
-    const write = this.#writing.then(() => this.#write());
+    const record = next as RunRecord;
+    this.#runs.set(key(env, id), record);
+    const write = this.#writing.then(() => this.#save(env, id, { ...record }));
     this.#writing = write.catch(() => {});
     return write;
   }
 
-  async #write(): Promise<void> {
-    if (this.file === undefined) return;
-    const text = `${JSON.stringify({ version: HISTORY_VERSION, runs: Object.fromEntries(this.#runs) }, null, 2)}\n`;
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      await mkdir(dirname(this.file), { recursive: true });
-      await writeFile(tmp, text);
-      await rename(tmp, this.file);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw new EnvsnapError('IO', `cannot write the schedule history ${this.file} (${errnoCode(err) ?? (err as Error).message}): check the directory is writable`);
-    }
+  async #save(env: string, id: string, record: RunRecord): Promise<void> {
+    await this.#store?.save(env, id, record);
   }
 }
 

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../core/clock.ts';
 import { MemoryLogger } from '../core/logger.ts';
 import { parseSchedule } from '../policy/schedule.ts';
-import { historyFileFor, RunHistory } from './run-history.ts';
+import { RunHistory } from './run-history.ts';
 import { MINUTE, Scheduler } from './scheduler.ts';
 import type { ScheduledRun } from './schedules.ts';
 
@@ -240,24 +237,5 @@ describe('Scheduler', () => {
     await loop;
     assert.equal(history.get('production', 'nightly')!.result, 'ok');
     assert.equal(runner.calls.length, 1);
-  });
-});
-
-describe('RunHistory', () => {
-  it('writes .envsnap/state/schedules.json beside the config, atomically, and reads it back', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'envsnap-history-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const file = historyFileFor(join(dir, 'envsnap.yaml'));
-    assert.equal(file, join(dir, '.envsnap', 'state', 'schedules.json'));
-    const h = await RunHistory.load(file);
-    assert.deepEqual(h.entries(), []);
-    await Promise.all([h.update('production', 'nightly', { result: 'running', lastStart: 1 }), h.update('production', 'nightly', { result: 'ok', lastEnd: 2 })]);
-    await h.update('staging', 'policy', { result: 'failed', error: 'x' });
-    await h.update('staging', 'policy', { error: undefined });
-    assert.deepEqual(await readdir(join(dir, '.envsnap', 'state')), ['schedules.json'], 'no temp file left');
-    const again = await RunHistory.load(file);
-    assert.deepEqual(again.get('production', 'nightly'), { result: 'ok', lastStart: 1, lastEnd: 2 });
-    assert.deepEqual(again.get('staging', 'policy'), { result: 'failed' });
-    assert.equal(JSON.parse(await readFile(file, 'utf8')).version, 1);
   });
 });

@@ -14,7 +14,6 @@ import type { Clock } from '../core/clock.ts';
 import { EnvsnapError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RepoRef } from '../app/context.ts';
-import { historyFileFor, RunHistory } from '../scheduler/run-history.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { projectRuns } from '../scheduler/schedules.ts';
 import { Activities } from './activities.ts';
@@ -22,7 +21,8 @@ import { createApp } from './app.ts';
 import { AuditLog } from './audit.ts';
 import { Operations } from './operations.ts';
 import { SessionStore } from './sessions.ts';
-import { openStateDb, stateFileFor } from './state-db.ts';
+import { openRunHistory } from '../state/run-history-store.ts';
+import { openStateDb, stateFileFor } from '../state/state-db.ts';
 import { UserStore } from './users.ts';
 
 export interface ServerOptions {
@@ -99,7 +99,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     scheduler = new Scheduler({
       clock: o.clock,
       logger: o.logger,
-      history: await RunHistory.load(historyFileFor(o.project.file)),
+      history: await openRunHistory(state.db, o.project.file),
       runs,
       runSnapshot: (run) => ops.runScheduled(run),
       expire: async (env) => {

@@ -1,14 +1,15 @@
 /**
  * `envsnap schedule:list [-e ENV]`: the scheduled runs of the project's environments (schedules:
  * lists, or policy.automatic.schedule where an environment has none), each with its next run and
- * the last run recorded by the scheduler (.envsnap/state/schedules.json beside envsnap.yaml).
+ * the last run recorded by the scheduler (in the state database .envsnap/state/server.db beside envsnap.yaml).
  */
 import type { Command } from 'commander';
 import type { EnvironmentConfig } from '../../config/project-config.ts';
 import { CONFIG_FILE_NAME, getEnvironment } from '../../config/project-config.ts';
 import { EnvsnapError } from '../../core/errors.ts';
 import { describeSchedule, nextRunAt } from '../../policy/schedule.ts';
-import { historyFileFor, RunHistory, type RunRecord } from '../../scheduler/run-history.ts';
+import type { RunRecord } from '../../scheduler/run-history.ts';
+import { projectRunHistory } from '../../state/run-history-store.ts';
 import { scheduledRuns, type ScheduledRun } from '../../scheduler/schedules.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine, printTable } from '../render.ts';
@@ -37,7 +38,9 @@ export function register(program: Command): void {
       const project = await s.project();
       if (!project) throw new EnvsnapError('CONFIG', `no ${CONFIG_FILE_NAME} in ${process.cwd()}: create one, run "envsnap env:discover --root DIR", or pass --config FILE`);
       const envs: EnvironmentConfig[] = s.globals.env !== undefined ? [getEnvironment(project, s.globals.env)] : [...project.environments.values()];
-      const history = await RunHistory.load(historyFileFor(project.file));
+      const state = await projectRunHistory(project.file);
+      const history = state.history;
+      state.close();
       const now = s.ctx.clock.now();
       const rows: Row[] = envs.flatMap((env) => {
         const enabled = env.policy.automatic.enabled;

@@ -14,7 +14,7 @@ import { snapshotEnvironment } from '../../app/environment-snapshots.ts';
 import { expire } from '../../app/expire.ts';
 import { withRepository } from '../../app/open-repository.ts';
 import { describeSchedule, nextRunAt } from '../../policy/schedule.ts';
-import { historyFileFor, RunHistory } from '../../scheduler/run-history.ts';
+import { projectRunHistory } from '../../state/run-history-store.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { projectRuns, scheduledRuns } from '../../scheduler/schedules.ts';
 import { Session } from '../session.ts';
@@ -31,7 +31,7 @@ Runs every environment's schedules (see schedule:list), or only those of the glo
 missed while the scheduler was not running is taken once at start-up; a failed run is retried after
 1, 5 and 15 minutes; a run due while another run of the same environment is going is skipped.
 After each successful snapshot, expire applies the environment's retention policy. The run history
-is kept in .envsnap/state/schedules.json next to envsnap.yaml.`,
+is kept in the state database .envsnap/state/server.db next to envsnap.yaml.`,
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const s = new Session(cmd);
@@ -42,7 +42,8 @@ is kept in .envsnap/state/schedules.json next to envsnap.yaml.`,
         throw new EnvsnapError('CONFIG', `no environment${s.globals.env ? ` named ${s.globals.env}` : ''} in ${project.file} takes automatic snapshots: add a schedule with envsnap -e ENV schedule:set (automatic.enabled must be true in its policy)`);
       }
       const ref = await s.repoRef();
-      const history = await RunHistory.load(historyFileFor(project.file));
+      // Open for the life of the process (the scheduler runs until a signal).
+      const { history } = await projectRunHistory(project.file);
       // No progress line: the scheduler's output is a log.
       const ctx: AppContext = { ...s.ctx, progress: noProgress };
       const scheduler = new Scheduler({

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { EnvsnapError } from '../../core/errors.ts';
 import { DEFAULT_LISTEN, startServer } from '../../server/server.ts';
-import { stateFileFor } from '../../server/state-db.ts';
+import { stateFileFor } from '../../state/state-db.ts';
 import { Session } from '../session.ts';
 import { printLine } from '../render.ts';
 

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { EnvsnapError } from '../../core/errors.ts';
 import { ROLES } from '../../server/rbac.ts';
 import { openState } from '../../server/server.ts';
-import { stateFileFor } from '../../server/state-db.ts';
+import { stateFileFor } from '../../state/state-db.ts';
 import { allEnvArgs } from '../env-args.ts';
 import { readPassword } from '../password.ts';
 import { printJson, printLine, printTable } from '../render.ts';

@@ -1,6 +1,6 @@
 /**
- * The server's state: users, API tokens, sessions, activities with their logs, and the audit log, in
- * one embedded SQLite file (`node:sqlite`) beside envsnap.yaml (`.envsnap/state/server.db`). Snapshot
+ * The project's state: the server's users, API tokens, sessions, activities with their logs and the
+ * audit log, and the scheduler's run history, in one embedded SQLite file (`node:sqlite`) beside envsnap.yaml (`.envsnap/state/server.db`). Snapshot
  * data and the snapshot catalog are not here: the repository stays the source of truth, and this file
  * can be deleted without losing a backup (users and history would have to be set up again).
  *
@@ -72,6 +72,12 @@ const MIGRATIONS: readonly string[] = [
      target TEXT,
      outcome TEXT NOT NULL,
      detail TEXT
+   );`,
+  `CREATE TABLE schedule_runs (
+     environment TEXT NOT NULL,
+     schedule TEXT NOT NULL,
+     record TEXT NOT NULL,
+     PRIMARY KEY (environment, schedule)
    );`,
 ];
 
