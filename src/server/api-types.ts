@@ -3,9 +3,20 @@
  * the console imports this file, so it must not import Node code.
  */
 import type { SnapshotRow } from '../app/snapshot-row.ts';
+import type { ScheduleRow } from '../scheduler/schedule-rows.ts';
 import type { Activity, ActivityLogLine } from './activities.ts';
 
-export type { SnapshotRow, Activity, ActivityLogLine };
+export type { SnapshotRow, Activity, ActivityLogLine, ScheduleRow };
+
+/** An environment's schedules and retention policy (GET /environments/{env}/schedules). */
+export interface EnvironmentSchedules {
+  environment: string;
+  /** Whether the environment takes automatic snapshots, and why not. */
+  automatic: { enabled: boolean; reason?: string };
+  schedules: ScheduleRow[];
+  /** Every policy value in envsnap.yaml's terms, with where it was set (plan preset, project, type, environment). */
+  policy: { key: string; value: string; origin: string }[];
+}
 
 export interface ApiError {
   error: { code: string; message: string };

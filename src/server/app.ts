@@ -63,6 +63,11 @@ const UserBody = z.strictObject({
 });
 const UserPatch = z.strictObject({ role: z.enum(ROLES), environments: z.array(z.string().min(1)).optional() });
 const ExpireBody = z.strictObject({ dryRun: z.boolean().optional() });
+const ScheduleBody = z.strictObject({
+  schedule: z.record(z.string(), z.unknown()),
+  live: z.boolean().optional(),
+  type: z.enum(ENVIRONMENT_BACKUP_TYPES).optional(),
+});
 const WaitBody = z.strictObject({ wait: z.boolean().optional() });
 
 export function createApp(d: ServerDeps): Hono<AuthEnv> {
@@ -205,6 +210,28 @@ export function createApp(d: ServerDeps): Hono<AuthEnv> {
     const body = await readBody(c, ExpireBody, true);
     const who = need(c, d.audit, body.dryRun ? 'view' : 'policy', env, 'expire');
     return accepted(c, d, who, 'expire', env, undefined, () => d.ops.startExpire(env, who.name, body.dryRun === true));
+  });
+
+  // --- schedules and retention ---
+  api.get('/environments/:env/schedules', (c) => {
+    const env = envParam(c, d);
+    need(c, d.audit, 'view', env);
+    return c.json(d.ops.schedules(env));
+  });
+
+  api.put('/environments/:env/schedules/:id', async (c) => {
+    const env = envParam(c, d);
+    const who = need(c, d.audit, 'schedule', env, 'schedule.set');
+    const body = await readBody(c, ScheduleBody);
+    const id = c.req.param('id');
+    return c.json(await audited(d, who, 'schedule.set', env, id, () => d.ops.setSchedule(env, { id, ...body })));
+  });
+
+  api.delete('/environments/:env/schedules/:id', async (c) => {
+    const env = envParam(c, d);
+    const who = need(c, d.audit, 'schedule', env, 'schedule.remove');
+    const id = c.req.param('id');
+    return c.json(await audited(d, who, 'schedule.remove', env, id, () => d.ops.removeSchedule(env, id)));
   });
 
   // --- activities ---

@@ -10,8 +10,9 @@
  * fifty clients polling cost one listing of the repository a second; a snapshot written by another
  * process (the CLI, a scheduler elsewhere) shows up within that second.
  */
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { EnvironmentConfig, ProjectConfig } from '../config/project-config.ts';
+import { loadProjectConfig, type EnvironmentConfig, type ProjectConfig } from '../config/project-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { EnvsnapError } from '../core/errors.ts';
 import { noProgress, type Logger } from '../core/logger.ts';
@@ -28,12 +29,18 @@ import { checkManualSnapshotAllowed } from '../policy/manual-check.ts';
 import { nextRunAt } from '../policy/schedule.ts';
 import type { Repository } from '../repo/repository.ts';
 import { resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
-import { scheduledRuns, type ScheduledRun } from '../scheduler/schedules.ts';
+import { describePolicy } from '../policy/describe.ts';
+import { removeSchedule, setSchedule, type ScheduleChange } from '../scheduler/edit-schedules.ts';
+import type { RunHistory } from '../scheduler/run-history.ts';
+import { scheduleRows } from '../scheduler/schedule-rows.ts';
+import { automaticRefusal, scheduledRuns, type ScheduledRun } from '../scheduler/schedules.ts';
 import type { Activities, Activity, ActivityIo } from './activities.ts';
-import type { EnvironmentView } from './api-types.ts';
+import type { EnvironmentSchedules, EnvironmentView } from './api-types.ts';
 
 export interface OperationsDeps {
   project: ProjectConfig;
+  /** The scheduler's run history (the last run of each schedule). */
+  history: RunHistory;
   repo: RepoRef;
   clock: Clock;
   activities: Activities;
@@ -63,6 +70,7 @@ export class Operations {
   readonly #d: OperationsDeps;
   #reader?: Promise<Repository>;
   #rows?: { at: number; rows: Promise<SnapshotRow[]> };
+  readonly #projectListeners = new Set<(p: ProjectConfig) => void>();
 
   constructor(deps: OperationsDeps) {
     this.#d = deps;
@@ -73,6 +81,45 @@ export class Operations {
 
   get project(): ProjectConfig {
     return this.#d.project;
+  }
+
+  /** Called with the new configuration after the server changed envsnap.yaml (the scheduler restarts on it). */
+  onProjectChanged(listener: (p: ProjectConfig) => void): void {
+    this.#projectListeners.add(listener);
+  }
+
+  /** The environment's scheduled runs with their next and last run, and its policy with each value's origin. */
+  schedules(env: string): EnvironmentSchedules {
+    const cfg = this.environment(env);
+    const refusal = automaticRefusal(cfg);
+    return {
+      environment: env,
+      automatic: refusal ? { enabled: false, reason: refusal } : { enabled: true },
+      schedules: scheduleRows([cfg], this.#d.history, this.#d.clock.now()),
+      policy: describePolicy(cfg.policy).map((l) => ({ key: l.key, value: l.value, origin: l.origin })),
+    };
+  }
+
+  /** Adds or replaces a schedule in envsnap.yaml (comments kept), then reloads the configuration. */
+  async setSchedule(env: string, change: ScheduleChange): Promise<EnvironmentSchedules> {
+    this.environment(env);
+    await setSchedule(this.project.file, env, change);
+    await this.#reload();
+    return this.schedules(env);
+  }
+
+  async removeSchedule(env: string, id: string): Promise<EnvironmentSchedules> {
+    this.environment(env);
+    await removeSchedule(this.project.file, env, id);
+    await this.#reload();
+    return this.schedules(env);
+  }
+
+  async #reload(): Promise<void> {
+    const next = await loadProjectConfig({ file: this.project.file, cwd: dirname(this.project.file) });
+    this.#d.project = next;
+    this.#rows = undefined;
+    for (const l of this.#projectListeners) l(next);
   }
 
   environment(name: string): EnvironmentConfig {

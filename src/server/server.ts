@@ -72,7 +72,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const recovered = state.activities.recoverInterrupted();
   if (recovered) o.logger.warn(`${recovered} activit${recovered === 1 ? 'y was' : 'ies were'} interrupted by the last shutdown: marked failed`);
   if (state.users.countAdmins() === 0) o.logger.warn('no admin user yet: create one with "envsnap user:add NAME --role admin"');
-  const ops = new Operations({ project: o.project, repo: o.repo, clock: o.clock, activities: state.activities, logger: o.logger });
+  const history = await openRunHistory(state.db, o.project.file);
+  const ops = new Operations({ project: o.project, history, repo: o.repo, clock: o.clock, activities: state.activities, logger: o.logger });
   const app = createApp({ ...state, ops, logger: o.logger, secureCookies: o.tls !== undefined });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -92,14 +93,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const addr = server.address() as AddressInfo;
   const url = `${o.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 
+  // The scheduler of the project's automatic snapshots; started again with the new runs when a
+  // schedule is changed through the API (a run in progress finishes first).
   let scheduler: Scheduler | undefined;
   let schedulerDone: Promise<void> | undefined;
-  const runs = projectRuns(o.project);
-  if (o.scheduler !== false && runs.length > 0) {
-    scheduler = new Scheduler({
+  let stopping = false;
+  const startScheduler = (project: ProjectConfig) => {
+    const runs = projectRuns(project);
+    if (o.scheduler === false || runs.length === 0 || stopping) return;
+    const s = new Scheduler({
       clock: o.clock,
       logger: o.logger,
-      history: await openRunHistory(state.db, o.project.file),
+      history,
       runs,
       runSnapshot: (run) => ops.runScheduled(run),
       expire: async (env) => {
@@ -107,14 +112,28 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         await state.activities.settled(a.id);
       },
     });
-    schedulerDone = scheduler.run().catch((err: unknown) => o.logger.warn(`the scheduler stopped: ${(err as Error).message}`));
-  }
+    scheduler = s;
+    schedulerDone = s.run().catch((err: unknown) => o.logger.warn(`the scheduler stopped: ${(err as Error).message}`));
+  };
+  let restarting: Promise<void> = Promise.resolve();
+  ops.onProjectChanged((project) => {
+    restarting = restarting.then(async () => {
+      const old = scheduler;
+      scheduler = undefined;
+      await old?.stop();
+      await schedulerDone;
+      startScheduler(project);
+    });
+  });
+  startScheduler(o.project);
 
   return {
     url,
     activities: state.activities,
     users: state.users,
     async stop() {
+      stopping = true;
+      await restarting;
       const schedulerStopped = scheduler?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

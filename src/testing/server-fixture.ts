@@ -15,6 +15,7 @@ import type { RepoRef } from '../app/context.ts';
 import { createApp } from '../server/app.ts';
 import { Operations } from '../server/operations.ts';
 import { openState } from '../server/server.ts';
+import { openRunHistory } from '../state/run-history-store.ts';
 import { OpenApiValidator } from './openapi.ts';
 
 export interface ApiResponse<T = any> {
@@ -86,7 +87,7 @@ export async function serverFixture(opts: { clock?: Clock; passwords?: boolean }
     await state.users.add({ name: u.name, role: u.role, environments: u.environments, password: opts.passwords ? `${u.name}-password` : undefined });
     tokens[u.name] = state.users.createToken(u.name).token;
   }
-  const ops = new Operations({ project, repo, clock, activities: state.activities, logger });
+  const ops = new Operations({ project, history: await openRunHistory(state.db), repo, clock, activities: state.activities, logger });
   const app = createApp({ ...state, ops, logger });
   const api = new OpenApiValidator();
 

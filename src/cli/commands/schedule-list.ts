@@ -7,26 +7,11 @@ import type { Command } from 'commander';
 import type { EnvironmentConfig } from '../../config/project-config.ts';
 import { CONFIG_FILE_NAME, getEnvironment } from '../../config/project-config.ts';
 import { EnvsnapError } from '../../core/errors.ts';
-import { describeSchedule, nextRunAt } from '../../policy/schedule.ts';
 import type { RunRecord } from '../../scheduler/run-history.ts';
+import { scheduleRows } from '../../scheduler/schedule-rows.ts';
 import { projectRunHistory } from '../../state/run-history-store.ts';
-import { scheduledRuns, type ScheduledRun } from '../../scheduler/schedules.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine, printTable } from '../render.ts';
-
-interface Row {
-  environment: string;
-  id: string;
-  source: ScheduledRun['source'];
-  schedule: string;
-  timezone: string;
-  live: boolean;
-  type: string;
-  /** false: listed in schedules: but automatic snapshots are off for the environment. */
-  enabled: boolean;
-  nextRun?: string;
-  last?: RunRecord;
-}
 
 export function register(program: Command): void {
   program
@@ -41,26 +26,8 @@ export function register(program: Command): void {
       const state = await projectRunHistory(project.file);
       const history = state.history;
       state.close();
-      const now = s.ctx.clock.now();
-      const rows: Row[] = envs.flatMap((env) => {
-        const enabled = env.policy.automatic.enabled;
-        const runs: ScheduledRun[] = enabled ? scheduledRuns(env) : (env.schedules ?? []).map((x) => ({ env: env.name, id: x.id, schedule: x.schedule, live: x.live, backupType: x.backupType, source: 'schedules' as const }));
-        return runs.map((r) => ({
-          environment: env.name,
-          id: r.id,
-          source: r.source,
-          schedule: describeSchedule(r.schedule).replace(/ in \S+$/, ''),
-          timezone: r.schedule.timezone,
-          live: r.live,
-          type: r.backupType,
-          enabled,
-          ...(enabled ? { nextRun: new Date(nextRunAt(r.schedule, now)).toISOString() } : {}),
-          ...(history.get(env.name, r.id) ? { last: history.get(env.name, r.id) } : {}),
-        }));
-      });
-      if (s.out.json) {
-        return printJson(rows.map((r) => ({ ...r, last: r.last && jsonRecord(r.last) })));
-      }
+      const rows = scheduleRows(envs, history, s.ctx.clock.now());
+      if (s.out.json) return printJson(rows);
       if (rows.length === 0) {
         printLine(`no scheduled snapshots${s.globals.env ? ` for ${s.globals.env}` : ''}: add one with envsnap -e ENV schedule:set --daily --at 02:30 --timezone ZONE (on plans and environment types that take automatic snapshots)`);
         return;
@@ -75,8 +42,8 @@ export function register(program: Command): void {
           r.live ? 'live' : 'maintenance',
           r.type,
           r.nextRun ? formatLocal(Date.parse(r.nextRun), r.timezone) : 'off (automatic.enabled: false)',
-          r.last?.lastStart !== undefined ? formatLocal(r.last.lastStart, r.timezone) : '-',
-          r.last ? resultText(r.last) : '-',
+          typeof r.last?.lastStart === 'string' ? formatLocal(Date.parse(r.last.lastStart), r.timezone) : '-',
+          r.last ? resultText(r.last as unknown as RunRecord) : '-',
         ]),
       );
     });
@@ -88,12 +55,6 @@ function resultText(r: RunRecord): string {
   if (r.result === 'ok') return `ok ${r.snapshotId?.slice(0, 8) ?? ''}${attempts}`;
   if (r.result === 'failed') return `failed${attempts}: ${r.error ?? ''}`;
   return r.result;
-}
-
-function jsonRecord(r: RunRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...r };
-  for (const k of ['seenAt', 'lastScheduled', 'lastStart', 'lastEnd', 'skippedAt'] as const) if (r[k] !== undefined) out[k] = new Date(r[k]).toISOString();
-  return out;
 }
 
 /** "2026-06-02 02:30 CEST": an instant as local time in `timeZone`. */

@@ -7,13 +7,12 @@
  */
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { ConfigDocument } from '../../config/config-document.ts';
-import { CONFIG_FILE_NAME, getEnvironment, loadProjectConfig } from '../../config/project-config.ts';
-import { NAME_PATTERN, NAME_RULE, type ScheduleEntryInput } from '../../config/schema.ts';
+import { CONFIG_FILE_NAME } from '../../config/project-config.ts';
+import { NAME_PATTERN, NAME_RULE } from '../../config/schema.ts';
 import { EnvsnapError } from '../../core/errors.ts';
-import { ENVIRONMENT_BACKUP_TYPES, backupScope, type EnvironmentBackupType } from '../../policy/backup-types.ts';
-import { describeSchedule, nextRunAt, parseSchedule, scheduleProblem, type Schedule } from '../../policy/schedule.ts';
-import { automaticRefusal, scheduledRuns } from '../../scheduler/schedules.ts';
+import { ENVIRONMENT_BACKUP_TYPES, type EnvironmentBackupType } from '../../policy/backup-types.ts';
+import { describeSchedule, nextRunAt, scheduleProblem } from '../../policy/schedule.ts';
+import { setSchedule, type ScheduleChange } from '../../scheduler/edit-schedules.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine } from '../render.ts';
 import { formatLocal } from './schedule-list.ts';
@@ -57,42 +56,24 @@ Run \`envsnap scheduler\` to take the snapshots.`,
     .action(async (opts: Options, cmd: Command) => {
       const s = new Session(cmd);
       const globals = cmd.optsWithGlobals() as { config?: string; env?: string };
-      const { entry, schedule } = scheduleEntry(opts);
-
+      const change = scheduleChange(opts);
       const file = resolve(globals.config ?? CONFIG_FILE_NAME);
-      const cfg = await loadProjectConfig({ file: globals.config, cwd: process.cwd() });
-      const env = getEnvironment(cfg, globals.env);
-      const refusal = automaticRefusal(env);
-      if (refusal) throw new EnvsnapError('FORBIDDEN', refusal);
-      // A type the environment cannot take (db-media without pub/media) fails now, not at 02:30.
-      backupScope(env, opts.type ?? 'system');
-
-      const doc = await ConfigDocument.read(file);
-      if (!doc) throw new EnvsnapError('CONFIG', `configuration file ${file} does not exist: check --config`);
-      const written = doc.environment(env.name)?.schedules;
-      const list = Array.isArray(written) ? [...(written as Record<string, unknown>[])] : [];
-      const id = opts.id ?? 'default';
-      const at = list.findIndex((e) => ((e?.id as string | undefined) ?? 'default') === id);
-      if (at >= 0) list[at] = entry;
-      else list.push(entry);
-      const previous = env.schedules === undefined ? scheduledRuns(env)[0] : undefined;
-      doc.setEnvironment(env.name, { schedules: list as ScheduleEntryInput[] });
-      await doc.save();
-
-      const next = nextRunAt(schedule, s.ctx.clock.now());
+      const r = await setSchedule(file, globals.env, change);
+      const next = nextRunAt(r.schedule, s.ctx.clock.now());
       const live = opts.live === true;
       const type = opts.type ?? 'system';
+      const envName = r.environment;
       if (s.out.json) {
-        return printJson({ file, environment: env.name, id, replaced: at >= 0, schedule: describeSchedule(schedule), timezone: schedule.timezone, live, type, nextRun: new Date(next).toISOString() });
+        return printJson({ file, environment: envName, id: r.id, replaced: r.replaced, schedule: describeSchedule(r.schedule), timezone: r.schedule.timezone, live, type, nextRun: new Date(next).toISOString() });
       }
       if (s.out.quiet) return;
-      printLine(`${at >= 0 ? 'replaced' : 'added'} schedule ${id} of ${env.name} in ${file}: ${describeSchedule(schedule)}, ${live ? 'live' : 'maintenance mode'}, ${type}; next run ${formatLocal(next, schedule.timezone)}`);
-      if (previous) printLine(`note: the schedules list replaces policy.automatic.schedule (${describeSchedule(previous.schedule)}) for ${env.name}`);
+      printLine(`${r.replaced ? 'replaced' : 'added'} schedule ${r.id} of ${envName} in ${file}: ${describeSchedule(r.schedule)}, ${live ? 'live' : 'maintenance mode'}, ${type}; next run ${formatLocal(next, r.schedule.timezone)}`);
+      if (r.replacedPolicySchedule) printLine(`note: the schedules list replaces policy.automatic.schedule (${describeSchedule(r.replacedPolicySchedule.schedule)}) for ${envName}`);
     });
 }
 
-/** The entry to write, checked: one line naming the flag when something is wrong. */
-function scheduleEntry(opts: Options): { entry: ScheduleEntryInput; schedule: Schedule } {
+/** The change the flags ask for, checked: one line naming the flag when something is wrong. */
+function scheduleChange(opts: Options): ScheduleChange {
   const kinds = [opts.daily && '--daily', opts.weekly !== undefined && '--weekly', opts.monthly !== undefined && '--monthly', opts.cron !== undefined && '--cron'].filter(Boolean);
   if (kinds.length === 0) throw new EnvsnapError('INVALID_ARGUMENT', 'no schedule given: pass --daily, --weekly DAY or --monthly N with --at HH:MM, or --cron "EXPR"');
   if (kinds.length > 1) throw new EnvsnapError('INVALID_ARGUMENT', `${kinds.join(' and ')} are given together: pass one of them`);
@@ -113,18 +94,5 @@ function scheduleEntry(opts: Options): { entry: ScheduleEntryInput; schedule: Sc
     const flag = FLAG_OF[String(problem.path[0])] ?? 'schedule';
     throw new EnvsnapError('INVALID_ARGUMENT', `${flag}: ${problem.message.replace(/\bat: "/g, '--at "').replace(/\bcron: "/g, '--cron "').replace(/\btimezone: /g, '--timezone ')}`);
   }
-  // Written as parsed: "2:30" → "02:30", sun → sunday, the canonical time zone name.
-  const parsed = parseSchedule(schedule);
-  const keys: ScheduleEntryInput =
-    parsed.kind === 'cron'
-      ? { cron: parsed.cron }
-      : { frequency: parsed.kind, ...(parsed.kind === 'weekly' ? { weekday: parsed.weekday } : {}), ...(parsed.kind === 'monthly' ? { day: parsed.day } : {}), at: parsed.at };
-  const entry: ScheduleEntryInput = {
-    ...(opts.id !== undefined ? { id: opts.id } : {}),
-    ...keys,
-    timezone: parsed.timezone,
-    ...(opts.live ? { live: true } : {}),
-    ...(opts.type !== undefined ? { backup_type: opts.type } : {}),
-  };
-  return { entry, schedule: parsed };
+  return { ...(opts.id !== undefined ? { id: opts.id } : {}), schedule, live: opts.live === true, ...(opts.type !== undefined ? { type: opts.type } : {}) };
 }

@@ -1,0 +1,53 @@
+/**
+ * The scheduled runs of environments as `schedule:list --json` and the server's API show them: each
+ * with its schedule in words, time zone, mode, type, next run (when automatic snapshots are on) and
+ * the last run from the run history, times as ISO strings.
+ */
+import type { EnvironmentConfig } from '../config/project-config.ts';
+import { describeSchedule, nextRunAt } from '../policy/schedule.ts';
+import type { RunHistory, RunRecord } from './run-history.ts';
+import { scheduledRuns, type ScheduledRun } from './schedules.ts';
+
+export interface ScheduleRow {
+  environment: string;
+  id: string;
+  source: ScheduledRun['source'];
+  schedule: string;
+  timezone: string;
+  live: boolean;
+  type: string;
+  /** false: listed in schedules: but automatic snapshots are off for the environment. */
+  enabled: boolean;
+  nextRun?: string;
+  last?: Record<string, unknown>;
+}
+
+const TIME_KEYS = ['seenAt', 'lastScheduled', 'lastStart', 'lastEnd', 'skippedAt'] as const;
+
+export function scheduleRows(envs: readonly EnvironmentConfig[], history: RunHistory, now: number): ScheduleRow[] {
+  return envs.flatMap((env) => {
+    const enabled = env.policy.automatic.enabled;
+    const runs: ScheduledRun[] = enabled ? scheduledRuns(env) : (env.schedules ?? []).map((x) => ({ env: env.name, id: x.id, schedule: x.schedule, live: x.live, backupType: x.backupType, source: 'schedules' as const }));
+    return runs.map((r) => {
+      const last = history.get(env.name, r.id);
+      return {
+        environment: env.name,
+        id: r.id,
+        source: r.source,
+        schedule: describeSchedule(r.schedule).replace(/ in \S+$/, ''),
+        timezone: r.schedule.timezone,
+        live: r.live,
+        type: r.backupType,
+        enabled,
+        ...(enabled ? { nextRun: new Date(nextRunAt(r.schedule, now)).toISOString() } : {}),
+        ...(last ? { last: jsonRecord(last) } : {}),
+      };
+    });
+  });
+}
+
+function jsonRecord(r: RunRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...r };
+  for (const k of TIME_KEYS) if (r[k] !== undefined) out[k] = new Date(r[k]).toISOString();
+  return out;
+}
