@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/testing/servers.ts';
+import { spawnSync } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
+import { ensureDebianPackages, freePort } from '../../src/testing/servers.ts';
 import { oneErrorLine, runCli, runJson, runOk, spawnCli, waitFor, type RunOptions, type Spawned } from './helpers.ts';
 
 describe('envsnap serve with the CLI as its client', () => {
@@ -79,6 +81,40 @@ describe('envsnap serve with the CLI as its client', () => {
     const r = await runJson<{ activityId: string }>(['-e', 'production', 'snapshot:create', '--live', '--no-wait'], client());
     assert.match(r.activityId, /^[0-9a-f]{16}$/);
     await waitFor(async () => (await runJson<{ id: string; state: string }[]>(['activity:list'], client())).find((a) => a.id === r.activityId && a.state === 'succeeded'), 'the activity to finish', 60_000, 200);
+  });
+
+  it('serves HTTPS with --tls-cert/--tls-key (Secure cookies); refuses a non-loopback address without TLS', async () => {
+    ensureDebianPackages([{ binary: 'openssl', pkg: 'openssl' }]);
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    assert.equal(gen.status, 0, gen.stderr);
+    const refused = await runCli(['serve', '--listen', '0.0.0.0:7999'], opts);
+    assert.equal(refused.code, 1);
+    assert.match(oneErrorLine(refused), /refusing to serve on 0\.0\.0\.0 without TLS: give --tls-cert and --tls-key/);
+
+    const port = await freePort();
+    const tls = spawnCli(['serve', '--listen', `127.0.0.1:${port}`, '--tls-cert', cert, '--tls-key', key, '--no-scheduler'], opts);
+    try {
+      const ca = await readFile(cert);
+      const get = (path: string, init: { method?: string; body?: string } = {}) =>
+        new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+          const req = httpsRequest({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', ca, headers: { 'content-type': 'application/json' } }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+          });
+          req.on('error', reject);
+          req.end(init.body);
+        });
+      await waitFor(async () => (await get('/api/v1/me').catch(() => undefined))?.status === 401, 'the HTTPS server to answer');
+      const login = await get('/api/v1/login', { method: 'POST', body: JSON.stringify({ user: 'root', password: 'admin password' }) });
+      assert.equal(login.status, 200);
+      assert.match(String(login.headers['set-cookie']), /; Secure/);
+    } finally {
+      tls.child.kill('SIGTERM');
+      await tls.done;
+    }
   });
 
   it('a viewer is refused a snapshot (exit 24); a bad token exits 25; no server exits 1 naming the URL', async () => {
