@@ -12,18 +12,23 @@
  * The root tree holds one directory per source: `files/` (the mounts, relative to the environment's
  * root), `mysql/<id>/`, `redis/<id>/`, `sqlite/<id>/`. A snapshot without mounts (backup type db)
  * has no `files/` directory and no files record; maintenance mode then covers only the pinning.
+ *
+ * An import (`snapshot:import`) runs the same steps with other sources: the mounts come from a
+ * file-tree source (an archive's members, `mountsFrom`) written through the same entry tree as the
+ * databases, the database from a scratch copy of the dump; the snapshot's time and every source's
+ * point are the archive's, and the manifest records the files it came from.
  */
 import { hostname, userInfo } from 'node:os';
 import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
-import { Archiver, selectionFromPaths } from '../snapshot/archiver.ts';
+import { Archiver, selectionFromPaths, type ArchiveResult } from '../snapshot/archiver.ts';
 import { EntryTreeBuilder } from '../snapshot/entry-tree.ts';
 import { listSnapshots, saveSnapshot, type EnvironmentInfo, type Snapshot, type SnapshotManifest, type SourceRecord } from '../snapshot/manifest.ts';
 import { decodeTree } from '../snapshot/tree.ts';
 import { BlobType } from '../repo/blob.ts';
 import { compileExcludes } from '../sources/files/exclude.ts';
-import type { CaptureOptions, PinResult, Source } from '../sources/source.ts';
+import type { CaptureOptions, EntryMeta, FileTreeWriter, PinResult, Source } from '../sources/source.ts';
 import type { EnvironmentBackupType } from '../policy/backup-types.ts';
 import type { AppContext } from './context.ts';
 import type { SourceSpec } from './environment-sources.ts';
@@ -49,6 +54,13 @@ export interface EnvironmentSnapshotInput {
   backupType?: EnvironmentBackupType;
   /** Recorded for a system snapshot taken without pub/media. */
   excludeMedia?: boolean;
+  /**
+   * The mounts come from this file-tree source (an archive's members) instead of a walk of env.root;
+   * `env.mounts` names the mounts it holds. No parent snapshot is looked up for it.
+   */
+  mountsFrom?: Source<FileTreeWriter>;
+  /** An import: the time the data reflects (the archive's, ms since the epoch) and the names of the files it came from. */
+  imported?: { time: number; files: string[] };
 }
 
 export const FILES_DIR = 'files';
@@ -69,10 +81,12 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
     await repo.loadIndex();
     const adopted = await repo.adoptUnindexedPacks();
     if (adopted > 0) ctx.logger.info(`reusing ${adopted} pack(s) left by an interrupted run`);
-    const parentFiles = withMounts ? await findParentFilesTree(repo, input.project, env.name, env.mounts) : undefined;
+    const parentFiles = withMounts && !input.mountsFrom ? await findParentFilesTree(repo, input.project, env.name, env.mounts) : undefined;
 
     const opened: { spec: SourceSpec; source: Source }[] = [];
     const saver = repo.newSaver();
+    // Fixed metadata (time 0) for source files, so an unchanged source gives the very same trees: the time is in the manifest.
+    const builder = new EntryTreeBuilder(repo, saver, { mtimeNs: '0' });
     try {
       // 1. open
       for (const spec of input.sources) {
@@ -92,6 +106,10 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         );
         const filesFrom = clock.now();
         if (!withMounts) return { pins, files: undefined, filesFrom, filesTo: filesFrom };
+        if (input.mountsFrom) {
+          const files = await captureFileTree(input.mountsFrom, builder, { mtimeNs: `${BigInt(input.imported?.time ?? started) * 1_000_000n}`, opts });
+          return { pins, files, filesFrom, filesTo: clock.now() };
+        }
         const archiver = new Archiver(repo, saver, {
           root: env.root,
           selection: selectionFromPaths(env.mounts),
@@ -115,8 +133,6 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         stage = await pinAndMounts();
       }
       // 5. capture
-      // Fixed metadata (time 0) so an unchanged source gives the very same trees: the time is in the manifest.
-      const builder = new EntryTreeBuilder(repo, saver, { mtimeNs: '0' });
       const records: SourceRecord[] = [];
       if (stage.files) {
         records.push({
@@ -125,13 +141,13 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
           name: 'mounts',
           path: FILES_DIR,
           bytes: stage.files.summary.bytes,
-          consistent: !live,
-          pointFrom: iso(stage.filesFrom),
-          pointTo: iso(stage.filesTo),
+          consistent: !live || input.imported !== undefined,
+          pointFrom: iso(input.imported?.time ?? stage.filesFrom),
+          pointTo: iso(input.imported?.time ?? stage.filesTo),
           details: { ...stage.files.summary, mounts: env.mounts },
           durationMs: stage.filesTo - stage.filesFrom,
         });
-        builder.addSubtree(FILES_DIR, stage.files.tree);
+        if (stage.files.tree !== undefined) builder.addSubtree(FILES_DIR, stage.files.tree);
       }
       const captured = await allSettledOrThrow(
         opened.map(async ({ spec, source }, i) => {
@@ -155,8 +171,8 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
           path: c.path,
           bytes: c.r.bytes,
           consistent: pinned,
-          pointFrom: iso(pinned ? c.pin.at : c.from),
-          pointTo: iso(pinned ? c.pin.at : c.to),
+          pointFrom: iso(input.imported?.time ?? (pinned ? c.pin.at : c.from)),
+          pointTo: iso(input.imported?.time ?? (pinned ? c.pin.at : c.to)),
           point: c.pin.pin.details,
           details: c.r.details,
           durationMs: c.to - c.from,
@@ -173,7 +189,7 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         name: env.name,
         type: env.type,
         plan: env.plan,
-        mode: live ? 'live' : 'consistent',
+        mode: live && !input.imported ? 'live' : 'consistent',
         trigger: input.trigger ?? 'manual',
         ...(maintenanceMs !== undefined ? { maintenanceMs } : {}),
         skewMs: Math.max(...tos) - Math.min(...froms),
@@ -181,12 +197,13 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         skipped: input.skipped ?? [],
         backupType: input.backupType ?? 'system',
         ...(input.excludeMedia ? { excludeMedia: true } : {}),
+        ...(input.imported ? { imported: { files: input.imported.files, at: iso(started) } } : {}),
       };
       const files = stage.files ?? { summary: { files: 0, dirs: 0, bytes: 0, newFiles: 0, changedFiles: 0, unchangedFiles: 0 }, partial: false, warningCount: 0, warnings: [] };
       const totalBytes = records.reduce((n, r) => n + r.bytes, 0);
       const manifest: SnapshotManifest = {
         version: 1,
-        time: iso(started),
+        time: iso(input.imported?.time ?? started),
         hostname: hostname(),
         username: userInfo().username,
         root: env.root,
@@ -226,6 +243,24 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
   });
 }
 
+/**
+ * The mounts from a file-tree source, written through `builder` under files/ (directories that are
+ * only parents get mode 0755 and time `mtimeNs`).
+ */
+async function captureFileTree(source: Source<FileTreeWriter>, builder: EntryTreeBuilder, o: { mtimeNs: string; opts: CaptureOptions }): Promise<Omit<ArchiveResult, 'tree'> & { tree: undefined }> {
+  const dirMeta: EntryMeta = { mode: 0o755, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mtimeNs: o.mtimeNs };
+  const writer = builder.fileTreeWriter(FILES_DIR, { dirMeta });
+  try {
+    await source.open(o.opts);
+    await source.pin();
+    await source.capture(writer, o.opts);
+  } finally {
+    await source.close();
+  }
+  const n = writer.summary();
+  return { tree: undefined, summary: { ...n, newFiles: n.files, changedFiles: 0, unchangedFiles: 0 }, warnings: [], warningCount: 0, partial: false };
+}
+
 /** Like Promise.all, but waits for every promise before rejecting with the first failure. */
 async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(promises);
@@ -253,7 +288,8 @@ async function findParentFilesTree(repo: Repository, project: string, env: strin
     const files = s.environment?.sources.find((r) => r.kind === 'files');
     return files ? ((files.details?.mounts as string[] | undefined) ?? s.paths) : [];
   };
-  const candidates = (await listSnapshots(repo)).filter((s) => s.environment?.project === project && s.env === env && s.hostname === hostname() && mountsOf(s).length > 0);
+  // An imported snapshot's files never were on this disk: their inodes and ctimes are made up.
+  const candidates = (await listSnapshots(repo)).filter((s) => s.environment?.project === project && s.env === env && s.hostname === hostname() && !s.environment.imported && mountsOf(s).length > 0);
   const key = (m: readonly string[]) => [...m].sort().join('\n');
   const near = (a: string, b: string) => a === '.' || b === '.' || a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
   const last =

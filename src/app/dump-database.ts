@@ -12,13 +12,12 @@ import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { EnvironmentConfig, MysqlDatabaseConfig, ProjectConfig } from '../config/project-config.ts';
-import { resolveSecret } from '../config/secrets.ts';
 import { EnvsnapError, errnoCode, isEnvsnapError } from '../core/errors.ts';
-import type { MysqlConnectionSettings } from '../sources/mysql/connection.ts';
 import type { SnapshotPoint } from '../sources/mysql/consistent-snapshot.ts';
 import { mapFsError } from '../storage/local/local-store.ts';
 import { writeAtomically } from './atomic-file.ts';
 import type { AppContext } from './context.ts';
+import { mysqlSettings } from './environment-sources.ts';
 import { PROGRAM_VERSION } from './version.ts';
 
 export interface DumpDatabaseInput {
@@ -58,15 +57,7 @@ export interface DumpDatabaseResult {
 export async function dumpDatabase(ctx: AppContext, input: DumpDatabaseInput): Promise<DumpDatabaseResult> {
   const start = ctx.clock.now();
   const db = chooseDatabase(input.env, input.databaseId);
-  const settings: MysqlConnectionSettings = {
-    name: `database ${db.id}`,
-    host: db.host,
-    port: db.port,
-    ...(db.socket ? { socket: db.socket } : {}),
-    user: db.user,
-    password: resolveSecret(db.password, `the password of database ${db.id} in environment ${input.env.name}`),
-    database: db.database,
-  };
+  const settings = mysqlSettings(input.env, db);
   // Where the file goes is checked before connecting: a typo in --output must not cost a dump.
   const target = typeof input.output === 'string' || input.output === undefined ? await targetPath(input, start) : undefined;
 

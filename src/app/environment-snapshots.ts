@@ -2,7 +2,8 @@
  * The environment use cases as the CLI, the scheduler and the server call them: from the project
  * configuration and a few flags to createEnvironmentSnapshot / restoreEnvironmentSnapshot. Checks
  * the policy (manual snapshots allowed?) and the configuration (mounts exist, secrets resolve)
- * before anything connects, and applies the manual cap (max_count) after a manual snapshot.
+ * before anything connects, and applies the manual cap (max_count) after a manual snapshot and the
+ * environment's copy_to (a second repository) after an automatic one.
  */
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -15,6 +16,7 @@ import type { Repository } from '../repo/repository.ts';
 import { deleteSnapshot, listSnapshots, resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
 import { listPins } from '../snapshot/pins.ts';
 import type { AppContext } from './context.ts';
+import { copyToConfiguredRepository } from './copy-snapshots.ts';
 import { createEnvironmentSnapshot } from './create-environment-snapshot.ts';
 import { environmentSources, maintenanceRunner, protectedPaths } from './environment-sources.ts';
 import { restoreEnvironmentSnapshot, type ConfirmReplace, type RestorePart, type RestoreStepResult } from './restore-environment-snapshot.ts';
@@ -65,6 +67,8 @@ export async function snapshotEnvironment(ctx: AppContext, repo: Repository, inp
     ...(scope.excludeMedia ? { excludeMedia: true } : {}),
   });
   const replaced = manual && env.policy.manual.maxCount !== undefined ? await applyManualCap(ctx, repo, input.project, env) : [];
+  // copy_to: an automatic snapshot goes to the second repository too (a failure there is only a warning).
+  if (!manual) await copyToConfiguredRepository(ctx, repo, input.project.project, env);
   return { ...snapshot, replaced };
 }
 

@@ -8,10 +8,11 @@
 import { relative, isAbsolute } from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { EnvironmentConfig } from '../config/project-config.ts';
+import type { EnvironmentConfig, MysqlDatabaseConfig } from '../config/project-config.ts';
 import { resolveSecret } from '../config/secrets.ts';
 import { maintenanceMode } from '../sources/maintenance/maintenance-mode.ts';
 import { withMaintenance } from '../sources/maintenance/with-maintenance.ts';
+import type { MysqlConnectionSettings } from '../sources/mysql/connection.ts';
 import type { Sink, Source, SourceKind } from '../sources/source.ts';
 import type { MaintenanceRunner } from './create-environment-snapshot.ts';
 
@@ -43,15 +44,7 @@ export function environmentSources(env: EnvironmentConfig, opts: { skipCache?: b
         createSink: async () => new (await import('../sources/sqlite/sqlite-sink.ts')).SqliteSink(settings),
       });
     } else {
-      const settings = {
-        name,
-        host: db.host,
-        port: db.port,
-        ...(db.socket ? { socket: db.socket } : {}),
-        user: db.user,
-        password: resolveSecret(db.password, `the password of ${name} in environment ${env.name}`),
-        database: db.database,
-      };
+      const settings = mysqlSettings(env, db);
       specs.push({
         kind: 'mysql',
         id: db.id,
@@ -79,6 +72,20 @@ export function environmentSources(env: EnvironmentConfig, opts: { skipCache?: b
     });
   }
   return { specs, skipped };
+}
+
+/** The connection settings of one of the environment's MySQL/MariaDB databases, its password resolved ("database <id>" in messages). */
+export function mysqlSettings(env: EnvironmentConfig, db: MysqlDatabaseConfig): MysqlConnectionSettings {
+  const name = `database ${db.id}`;
+  return {
+    name,
+    host: db.host,
+    port: db.port,
+    ...(db.socket ? { socket: db.socket } : {}),
+    user: db.user,
+    password: resolveSecret(db.password, `the password of ${name} in environment ${env.name}`),
+    database: db.database,
+  };
 }
 
 /** Maintenance mode of an environment as a runner, or undefined when none is configured. */

@@ -22,6 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar, { type Pack } from 'tar-stream';
 import { EnvsnapError } from '../core/errors.ts';
+import { magentoArchiveName, magentoArchiveType, magentoDatabaseMember, type MagentoArchiveType } from '../policy/magento-archives.ts';
 import { withLock } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { TreeEntryReader } from '../snapshot/entry-tree.ts';
@@ -64,7 +65,7 @@ export interface MagentoExportResult {
   snapshot: Snapshot;
   /** The archive written (absolute path) and its Magento backup type. */
   path: string;
-  type: 'db' | 'snapshot' | 'nomedia' | 'media';
+  type: MagentoArchiveType;
   bytes: number;
 }
 
@@ -87,8 +88,8 @@ export async function exportMagento(ctx: AppContext, repo: Repository, input: { 
     await repo.loadIndex();
     const time = Math.floor(Date.parse(snapshot.time) / 1000);
     const backupType = env.backupType ?? 'system';
-    const type = backupType === 'db' ? 'db' : backupType === 'db-media' ? 'media' : env.excludeMedia ? 'nomedia' : 'snapshot';
-    const path = join(dir, type === 'db' ? `${time}_db.sql.gz` : `${time}_${type}.tgz`);
+    const type = magentoArchiveType(backupType, env.excludeMedia);
+    const path = join(dir, magentoArchiveName(time, type));
     const header = [`${`envsnap ${PROGRAM_VERSION}`} export of snapshot ${snapshot.id} (${env.project}/${env.name}, ${backupType}), taken ${snapshot.time}`];
     const sqlOf = async () => {
       const reader = await TreeEntryReader.open(repo, await resolveSubtree(repo, snapshot.tree, db.path));
@@ -118,7 +119,7 @@ export async function exportMagento(ctx: AppContext, repo: Repository, input: { 
               async (pack) => {
                 if (snapshot.paths.length > 0) await addTreeToTar(repo, snapshot.tree, pack, { path: 'files', relative: true, logger: ctx.logger });
                 await new Promise<void>((ok, fail) => {
-                  const entry = pack.entry({ name: `var/${time}_db.sql`, size: sqlSize, mode: 0o600, mtime: new Date(time * 1000) }, (err) => (err ? fail(err) : ok()));
+                  const entry = pack.entry({ name: magentoDatabaseMember(time), size: sqlSize, mode: 0o600, mtime: new Date(time * 1000) }, (err) => (err ? fail(err) : ok()));
                   createReadStream(sqlFile).on('error', fail).pipe(entry);
                 });
               },

@@ -1,25 +1,54 @@
-/** Opening and creating repositories from a location string. */
-import { resolve } from 'node:path';
+/** Opening and creating repositories from a location string: a directory path or `s3://BUCKET/PREFIX`. */
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { EnvsnapError } from '../core/errors.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
+import { CachedStore } from '../storage/cached/cached-store.ts';
 import { LocalStore } from '../storage/local/local-store.ts';
+import { S3Store } from '../storage/s3/s3-store.ts';
+import { isS3Url } from '../storage/s3/s3-location.ts';
 import { Repository } from '../repo/repository.ts';
 import type { AppContext, RepoRef } from './context.ts';
 
+/**
+ * The store of a repository location. S3 settings (endpoint, path style, parallelism) and
+ * credentials come from the SDK's standard environment variables and files, read by the store.
+ */
 export function storeFor(location: string): BlobStore {
+  if (isS3Url(location)) return new S3Store(location);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new EnvsnapError('INVALID_ARGUMENT', `repository location ${location} uses an unsupported scheme: give a directory path`);
+    throw new EnvsnapError('INVALID_ARGUMENT', `repository location ${location} uses an unsupported scheme: give a directory path or an s3://BUCKET/PREFIX URL`);
   }
   return new LocalStore(resolve(location));
 }
 
 export async function openRepository(ctx: AppContext, ref: RepoRef): Promise<Repository> {
-  return Repository.open(storeFor(ref.location), ref.password, { clock: ctx.clock });
+  const store = storeFor(ref.location);
+  if (store instanceof S3Store) await store.checkBucket();
+  return Repository.open(withCache(store), ref.password, { clock: ctx.clock });
+}
+
+/**
+ * A remote store with its index files and snapshot manifests cached on this host (see
+ * storage/cached/): under $ENVSNAP_CACHE_DIR, else $XDG_CACHE_HOME/envsnap, else ~/.cache/envsnap,
+ * one folder per repository location. ENVSNAP_CACHE_DIR=off turns the cache off. Local
+ * repositories are not cached.
+ */
+function withCache(store: BlobStore): BlobStore {
+  if (!(store instanceof S3Store)) return store;
+  const base = process.env.ENVSNAP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'envsnap');
+  if (base === 'off') return store;
+  const key = createHash('sha256').update(store.location).digest('hex').slice(0, 32);
+  return new CachedStore(store, new LocalStore(join(base, key)));
 }
 
 export async function initRepository(ctx: AppContext, ref: RepoRef): Promise<Repository> {
   if (ref.password.length === 0) throw new EnvsnapError('INVALID_ARGUMENT', 'empty password: set ENVSNAP_PASSWORD or use --password-file');
-  return Repository.init(storeFor(ref.location), ref.password, { clock: ctx.clock });
+  const store = storeFor(ref.location);
+  const repo = await Repository.init(store, ref.password, { clock: ctx.clock });
+  if (store instanceof S3Store && store.bucketCreated) ctx.logger.info(`created bucket ${store.bucket} at ${store.endpoint}`);
+  return repo;
 }
 
 /** Opens, runs fn, and always closes (stops the worker threads). */

@@ -1,37 +1,15 @@
 /**
  * One listed snapshot as the CLI's `snapshot:list --json` and the server's API show it: Created,
- * Snapshot ID, Restorable, Type, Automated, Live, Size, Expires and the details behind them.
+ * Snapshot ID, Restorable, Type, Automated, Live, Size, Expires and the details behind them. The
+ * row's type is the API's (server/api-types.ts, a types-only file without imports), so the CLI's JSON
+ * and the API's cannot drift apart.
  */
 import { backupTypeLabel } from '../policy/backup-types.ts';
 import type { Snapshot } from '../snapshot/manifest.ts';
+import type { SnapshotRow } from '../server/api-types.ts';
 import type { ListedSnapshot } from './manage-snapshots.ts';
 
-export interface SnapshotRow {
-  id: string;
-  shortId: string;
-  created: string;
-  restorable: boolean;
-  expired: boolean;
-  type: string;
-  backupType: string | null;
-  excludeMedia?: true;
-  automated: boolean | null;
-  live: boolean | null;
-  pinned: boolean;
-  expires: string | null;
-  partial: boolean;
-  size: number;
-  files: number;
-  paths: string[];
-  root: string;
-  hostname: string;
-  tags: string[];
-  parent?: string;
-  environment?: string;
-  mode?: string;
-  trigger?: string;
-  sources?: { kind: string; id: string; bytes: number }[];
-}
+export type { SnapshotRow };
 
 export function snapshotRow(r: ListedSnapshot): SnapshotRow {
   const x = r.snapshot;

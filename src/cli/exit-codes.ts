@@ -8,6 +8,7 @@ export const ExitCode = {
   noRepository: 10,
   locked: 11,
   wrongPassword: 12,
+  storageDenied: 13,
   config: 20,
   sourceUnavailable: 21,
   sourceFailed: 22,
@@ -26,6 +27,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return ExitCode.locked;
     case 'WRONG_PASSWORD':
       return ExitCode.wrongPassword;
+    case 'STORAGE_DENIED':
+      return ExitCode.storageDenied;
     case 'PARTIAL':
       return ExitCode.partial;
     case 'CONFIG':
@@ -57,6 +60,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   10   no repository at the given location (or not an envsnap repository)
   11   the repository is locked by another process
   12   wrong password
+  13   the repository's storage (S3) refused the credentials or the access
   20   the project configuration (envsnap.yaml) is missing or invalid
   21   a source (database, Redis) cannot be reached or refuses the credentials
   22   a source failed during the snapshot or restore

@@ -2,12 +2,13 @@
  * envsnap command line (loaded by main.ts): parses arguments, runs one command, maps errors to exit codes once.
  * Commands live in commands/<noun>-<verb>.ts and only parse and render; the work is in app/.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isEnvsnapError } from '../core/errors.ts';
 import { PROGRAM_VERSION } from '../app/version.ts';
-import { releaseHeldLocks } from '../repo/lock.ts';
+import { releaseHeldLocks, setLockRetry } from '../repo/lock.ts';
 import { closeAllWorkerPools } from '../repo/worker-pool.ts';
 import { endAllMaintenance } from '../sources/maintenance/with-maintenance.ts';
+import { dropAllScratchDatabases } from '../sources/mysql/scratch-database.ts';
 import { ExitCode, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
 import { recordEnvArg } from './env-args.ts';
 import { register as init } from './commands/init.ts';
@@ -32,6 +33,8 @@ import { register as scheduleRemove } from './commands/schedule-remove.ts';
 import { register as scheduler } from './commands/scheduler.ts';
 import { register as dbDump } from './commands/db-dump.ts';
 import { register as snapshotExport } from './commands/snapshot-export.ts';
+import { register as snapshotImport } from './commands/snapshot-import.ts';
+import { register as copy } from './commands/copy.ts';
 import { register as serve } from './commands/serve.ts';
 import { register as users } from './commands/users.ts';
 import { register as activities } from './commands/activities.ts';
@@ -39,20 +42,31 @@ import { register as activities } from './commands/activities.ts';
 const program = new Command('envsnap')
   .description('environment snapshots of web shops: database, Redis and files, deduplicated, compressed and encrypted')
   .version(PROGRAM_VERSION)
-  .option('-r, --repo <path>', 'repository location (default: $ENVSNAP_REPO)')
+  .option('-r, --repo <path>', 'repository location: a directory or s3://BUCKET/PREFIX (default: $ENVSNAP_REPO)')
   .option('--password-file <file>', 'read the repository password from a file (else $ENVSNAP_PASSWORD, else a prompt on a terminal)')
   .option('-c, --config <file>', 'project configuration file (default: ./envsnap.yaml)')
   .option('-e, --env <name>', 'environment of the project configuration to work on (default: the only one); user:add takes it repeatedly', recordEnvArg)
   .option('--server <url>', 'work through a running "envsnap serve" (default: $ENVSNAP_SERVER) with the token in $ENVSNAP_TOKEN: snapshot:create, snapshot:list, snapshot:restore, snapshot:delete, activity:*')
   .option('--token-file <file>', 'read the API token for --server from a file (else $ENVSNAP_TOKEN)')
+  .option('--retry-lock <duration>', 'wait this long (e.g. 30s, 10m, 1h) for a conflicting repository lock to go away instead of failing with exit code 11', parseRetryLock)
   .option('--json', 'print machine-readable JSON on stdout')
   .option('-q, --quiet', 'print only errors and warnings')
   .option('-v, --verbose', 'print debug details')
   .showHelpAfterError('(run with --help for usage)')
-  .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment: ENVSNAP_REPO, ENVSNAP_PASSWORD, ENVSNAP_NEW_PASSWORD (key:add, key:passwd), ENVSNAP_SERVER, ENVSNAP_TOKEN.`)
-  .exitOverride();
+  .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment: ENVSNAP_REPO, ENVSNAP_PASSWORD, ENVSNAP_NEW_PASSWORD (key:add, key:passwd), ENVSNAP_TO_PASSWORD (copy), ENVSNAP_SERVER, ENVSNAP_TOKEN;\nfor s3:// repositories AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_S3, ENVSNAP_S3_PATH_STYLE (see README).`)
+  .exitOverride()
+  .hook('preAction', (cmd) => {
+    const ms = (cmd.opts() as { retryLock?: number }).retryLock;
+    if (ms !== undefined) setLockRetry(ms);
+  });
 
-for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotPin, snapshotDiff, snapshotExport, check, prune, expire, keys, unlock, envDiscover, envList, policyShow, scheduleSet, scheduleList, scheduleRemove, scheduler, dbDump, serve, users, activities]) register(program);
+function parseRetryLock(v: string): number {
+  const m = /^(\d+)(s|m|h)$/.exec(v);
+  if (!m) throw new InvalidArgumentError('give a number with s, m or h, e.g. 30s, 10m, 1h');
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+}
+
+for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotPin, snapshotDiff, snapshotExport, snapshotImport, copy, check, prune, expire, keys, unlock, envDiscover, envList, policyShow, scheduleSet, scheduleList, scheduleRemove, scheduler, dbDump, serve, users, activities]) register(program);
 
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -69,6 +83,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     // Maintenance mode first: the shop must not stay offline because of a Ctrl-C.
     endAllMaintenance()
       .catch(() => {})
+      .then(() => dropAllScratchDatabases())
       .then(releaseHeldLocks)
       .then(closeAllWorkerPools)
       .finally(() => {

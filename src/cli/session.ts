@@ -67,13 +67,16 @@ export class Session {
 
   async repoRef(confirmNew = false): Promise<RepoRef> {
     const location = await this.repoLocation();
-    // --password-file and ENVSNAP_PASSWORD win; then the configuration's password_env/password_file; then a prompt.
+    return { location, password: await this.repoPassword(confirmNew) };
+  }
+
+  /** The repository password: --password-file and ENVSNAP_PASSWORD win; then the configuration's password_env/password_file; then a prompt. */
+  async repoPassword(confirmNew = false): Promise<string> {
     const configured = (await this.project())?.password;
     const useConfig = !this.globals.passwordFile && !process.env.ENVSNAP_PASSWORD && configured && (configured.env || configured.file);
-    const password = useConfig
+    return useConfig
       ? resolveSecret(configured, 'the repository password')
       : await readPassword({ passwordFile: this.globals.passwordFile }, 'repository password', 'ENVSNAP_PASSWORD', confirmNew);
-    return { location, password };
   }
 
   #client?: ServerClient | null;

@@ -69,6 +69,14 @@ export interface ScheduleConfig {
   backupType: EnvironmentBackupType;
 }
 
+/** A second repository the environment's automatic snapshots are copied to (`copy_to:`). */
+export interface CopyToConfig {
+  /** Absolute path, or an s3:// URL as written. */
+  repository: string;
+  /** password_env or password_file: always one of them. */
+  password: SecretRef;
+}
+
 export interface EnvironmentConfig {
   name: string;
   type: EnvironmentType;
@@ -89,6 +97,8 @@ export interface EnvironmentConfig {
    * `schedules:` key (then policy.automatic.schedule is its one run; see scheduler/schedules.ts).
    */
   schedules?: ScheduleConfig[];
+  /** Where every automatic snapshot is copied after it is taken; undefined without `copy_to:`. */
+  copyTo?: CopyToConfig;
 }
 
 export interface ProjectConfig {

@@ -10,26 +10,40 @@ import { resolvePolicy, type PolicyLayers } from '../policy/resolve.ts';
 import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { ConfigErrors, KeyPath } from './config-error.ts';
 import { parseSchedule } from '../policy/schedule.ts';
-import type { DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig, ScheduleConfig } from './project-config.ts';
-import { NAME_PATTERN, NAME_RULE, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput, type ScheduleEntryInput } from './schema.ts';
+import type { CopyToConfig, DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig, ScheduleConfig } from './project-config.ts';
+import { NAME_PATTERN, NAME_RULE, type CopyToInput, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput, type ScheduleEntryInput } from './schema.ts';
 import { InlineSecret, type Secret, type SecretRef } from './secrets.ts';
 
 export function resolveProject(input: ProjectInput, file: string, dir: string, errors: ConfigErrors): ProjectConfig {
   const environments = new Map<string, EnvironmentConfig>();
+  const repository = resolveRepository(input.repository, dir, ['repository'], errors);
   for (const [name, env] of Object.entries(input.environments ?? {})) {
     const path = ['environments', name];
     if (!NAME_PATTERN.test(name)) throw errors.at(path, 'invalid environment name', `rename it: ${NAME_RULE}`);
-    environments.set(name, resolveEnvironment(name, env, dir, path, errors, input));
+    environments.set(name, resolveEnvironment(name, env, dir, path, errors, input, repository));
   }
-  return { file, project: input.project, repository: resolveRepository(input.repository, dir, errors), password: secretRef(input, dir, [], errors), environments };
+  return { file, project: input.project, repository, password: secretRef(input, dir, [], errors), environments };
 }
 
-function resolveRepository(repository: string, dir: string, errors: ConfigErrors): string {
+function resolveRepository(repository: string, dir: string, path: KeyPath, errors: ConfigErrors): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) {
     if (repository.startsWith('s3://')) return repository;
-    throw errors.at(['repository'], 'unsupported repository URL', 'use a directory path or an s3:// URL');
+    throw errors.at(path, 'unsupported repository URL', 'use a directory path or an s3:// URL');
   }
   return resolve(dir, repository);
+}
+
+/** copy_to: a second repository (not the project's own) and where its password comes from (required). */
+function resolveCopyTo(input: CopyToInput, dir: string, path: KeyPath, errors: ConfigErrors, projectRepository: string): CopyToConfig {
+  const repository = resolveRepository(input.repository, dir, [...path, 'repository'], errors);
+  if (repository.replace(/\/+$/, '') === projectRepository.replace(/\/+$/, '')) {
+    throw errors.at([...path, 'repository'], "this is the project's own repository", 'name a second repository to copy the snapshots to');
+  }
+  const password = secretRef(input, dir, path, errors);
+  if (password.env === undefined && password.file === undefined) {
+    throw errors.at(path, 'no password for the copy repository', 'add password_env (password_env: ENVSNAP_PASSWORD when it has the same password as the project repository) or password_file');
+  }
+  return { repository, password };
 }
 
 /** password_env / password_file of the object at `path`; password files are relative to the config file. */
@@ -40,7 +54,7 @@ function secretRef(o: { password_env?: string; password_file?: string }, dir: st
   return {};
 }
 
-function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, path: KeyPath, errors: ConfigErrors, project: ProjectInput): EnvironmentConfig {
+function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, path: KeyPath, errors: ConfigErrors, project: ProjectInput, projectRepository: string): EnvironmentConfig {
   const root = resolve(dir, env.root);
   const plan = env.plan ?? 'starter';
   return {
@@ -55,6 +69,7 @@ function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, pa
     redis: resolveRedis(env.redis ?? [], dir, [...path, 'redis'], errors),
     maintenance: resolveMaintenance(env.maintenance, root, [...path, 'maintenance'], errors),
     ...(env.schedules !== undefined ? { schedules: resolveSchedules(env.schedules, [...path, 'schedules'], errors) } : {}),
+    ...(env.copy_to !== undefined ? { copyTo: resolveCopyTo(env.copy_to, dir, [...path, 'copy_to'], errors, projectRepository) } : {}),
   };
 }
 

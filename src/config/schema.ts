@@ -84,6 +84,15 @@ export const ScheduleEntryInput = z
     if (p) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
   });
 
+/**
+ * A second repository that every automatic snapshot of the environment is copied to (app/copy-snapshots.ts).
+ * Its password comes from password_env or password_file, which one of them must name (resolve.ts).
+ */
+export const CopyToInput = z.strictObject({
+  repository: nonEmpty,
+  ...passwordKeys,
+});
+
 export const EnvironmentInput = z.strictObject({
   type: z.enum(ENVIRONMENT_TYPES),
   plan: z.enum(PLANS).optional(),
@@ -97,6 +106,8 @@ export const EnvironmentInput = z.strictObject({
   policy: PolicyInputSchema.optional(),
   /** The automatic snapshot runs; when present they replace policy.automatic.schedule (scheduler/schedules.ts). */
   schedules: z.array(ScheduleEntryInput).optional(),
+  /** Copy each automatic snapshot to this repository too. */
+  copy_to: CopyToInput.optional(),
 });
 
 /** Settings shared by every environment of one type (`types: { staging: { policy: … } }`). */
@@ -120,6 +131,7 @@ export type DatabaseInput = z.infer<typeof DatabaseInput>;
 export type RedisInput = z.infer<typeof RedisInput>;
 export type MaintenanceInput = z.infer<typeof MaintenanceInput>;
 export type ScheduleEntryInput = z.infer<typeof ScheduleEntryInput>;
+export type CopyToInput = z.infer<typeof CopyToInput>;
 export type EnvironmentInput = z.infer<typeof EnvironmentInput>;
 export type TypeInput = z.infer<typeof TypeInput>;
 export type ProjectInput = z.infer<typeof ProjectInput>;
@@ -143,6 +155,7 @@ export function allowedKeys(path: readonly PropertyKey[], objectAtPath: unknown)
   if (section === 'maintenance' && p.length === 3) return keysOf(MaintenanceInput);
   if (section === 'redis' && p.length === 4) return keysOf(RedisInput);
   if (section === 'schedules' && p.length === 4) return keysOf(ScheduleEntryInput);
+  if (section === 'copy_to' && p.length === 3) return keysOf(CopyToInput);
   if (section === 'database' && (p.length === 3 || p.length === 4)) {
     const type = (objectAtPath as { type?: unknown } | null)?.type;
     return type === 'sqlite' ? keysOf(SqliteInput) : keysOf(MysqlInput);

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT' // the caller gave something unusable
   | 'NOT_FOUND' // a named snapshot, key, path or object does not exist
   | 'NO_REPOSITORY' // the repository location holds no envsnap repository
+  | 'STORAGE_DENIED' // the repository's storage (an S3 bucket) refused the credentials or the access
   | 'FORMAT_TOO_NEW' // the repository was written by a newer envsnap
   | 'WRONG_PASSWORD' // no key of the repository opens with the given password
   | 'LOCKED' // another process holds a conflicting lock

@@ -423,9 +423,7 @@ export async function deleteObsoletePacks(repo: Repository, plan: PrunePlan, log
 
 /** Step (g): temp files of writes interrupted more than a day ago, for stores that keep them (LocalStore). */
 export async function removeStaleTempFiles(store: BlobStore, clock: Clock): Promise<number> {
-  const s = store as BlobStore & { removeStaleTemp?: (olderThanMs: number, now: number) => Promise<number> };
-  if (typeof s.removeStaleTemp !== 'function') return 0;
-  return s.removeStaleTemp(DAY_MS, clock.now());
+  return (await store.removeStaleTemp?.(DAY_MS, clock.now())) ?? 0;
 }
 
 /** Step (h): pins whose snapshot was deleted (under the exclusive lock, so no pin of a snapshot being written is lost). */

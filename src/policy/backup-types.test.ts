@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isEnvsnapError } from '../core/errors.ts';
-import { backupScope, backupTypeLabel, type EnvironmentBackupType } from './backup-types.ts';
+import { backupScope, backupTypeLabel, backupTypeOfContents, mediaPlace, type EnvironmentBackupType } from './backup-types.ts';
 
 const MAGENTO = ['var', 'pub/media', 'app/etc'];
 
@@ -46,5 +46,21 @@ describe('backupScope', () => {
     assert.equal(backupTypeLabel('system', undefined), 'system');
     assert.equal(backupTypeLabel('db-media', undefined), 'db-media');
     assert.equal(backupTypeLabel('db', false), 'db');
+  });
+});
+
+describe('backupTypeOfContents (imported archives)', () => {
+  const cases: [string, string[], { media: boolean; other: boolean }, { type: EnvironmentBackupType; excludeMedia: boolean }][] = [
+    ['no files: db', MAGENTO, { media: false, other: false }, { type: 'db', excludeMedia: false }],
+    ['only pub/media: db-media', MAGENTO, { media: true, other: false }, { type: 'db-media', excludeMedia: false }],
+    ['media and other files: system', MAGENTO, { media: true, other: true }, { type: 'system', excludeMedia: false }],
+    ['other files, no media where the environment has it: system without media', MAGENTO, { media: false, other: true }, { type: 'system', excludeMedia: true }],
+    ['media under a wider mount counts', ['pub', 'var'], { media: false, other: true }, { type: 'system', excludeMedia: true }],
+    ['an environment without pub/media: plain system', ['var', 'app/etc'], { media: false, other: true }, { type: 'system', excludeMedia: false }],
+  ];
+  for (const [name, mounts, files, want] of cases) it(name, () => assert.deepEqual(backupTypeOfContents(mounts, files), want));
+
+  it('places paths relative to pub/media', () => {
+    assert.deepEqual(['pub/media', 'pub/media/a.jpg', 'pub', 'pub/static', 'pub/media2', 'var'].map(mediaPlace), ['media', 'media', 'above', 'other', 'other', 'other']);
   });
 });

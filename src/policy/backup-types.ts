@@ -65,6 +65,23 @@ export function backupScope(env: { name: string; mounts: readonly string[] }, ty
   }
 }
 
+/**
+ * The backup type of a snapshot holding databases and files found elsewhere (an imported archive):
+ * db without files, db-media when every file is in pub/media, else system — "no media" when the
+ * environment has pub/media (as a mount or under one) and none of the files is in it.
+ */
+export function backupTypeOfContents(envMounts: readonly string[], files: { media: boolean; other: boolean }): { type: EnvironmentBackupType; excludeMedia: boolean } {
+  if (!files.media && !files.other) return { type: 'db', excludeMedia: false };
+  if (!files.other) return { type: 'db-media', excludeMedia: false };
+  const envHasMedia = envMounts.some((m) => m === '.' || m === '' || isUnder(m, MEDIA_PATH) || isUnder(MEDIA_PATH, m));
+  return { type: 'system', excludeMedia: !files.media && envHasMedia };
+}
+
+/** Where a path of the files lies for backupTypeOfContents: in pub/media, a folder above it (pub), or elsewhere. */
+export function mediaPlace(path: string): 'media' | 'above' | 'other' {
+  return isUnder(path, MEDIA_PATH) ? 'media' : MEDIA_PATH.startsWith(`${path}/`) ? 'above' : 'other';
+}
+
 /** The label snapshot:list shows: system, "system (no media)", db-media, db. */
 export function backupTypeLabel(type: EnvironmentBackupType, excludeMedia: boolean | undefined): string {
   return type === 'system' && excludeMedia ? 'system (no media)' : type;

@@ -6,7 +6,7 @@ import { MemoryLogger, silentLogger } from '../core/logger.ts';
 import { MemoryStore } from '../storage/memory/memory-store.ts';
 import { Names } from '../storage/blob-store.ts';
 import { Repository } from './repository.ts';
-import { acquireLock, listLocks, removeLocks, STALE_AFTER_MS } from './lock.ts';
+import { acquireLock, listLocks, removeLocks, withLock, STALE_AFTER_MS } from './lock.ts';
 
 describe('locks', () => {
   it('lets shared locks coexist and keeps an exclusive lock out', async () => {
@@ -45,5 +45,37 @@ describe('locks', () => {
     const removed = await removeLocks(repo, false);
     assert.equal(removed.length, 1);
     assert.equal(removed[0].staleReason, 'the lock file is damaged');
+  });
+
+  it('lets exactly one of two racing acquirers in: both see each other, back off, and one tries again first', async () => {
+    const repo = await Repository.init(new MemoryStore(), 'pw', { clock: systemClock });
+    // Started together, both write their lock before either lists: without the back-off both would fail.
+    const results = await Promise.allSettled([
+      acquireLock(repo, { exclusive: true, operation: 'prune', logger: silentLogger }),
+      acquireLock(repo, { exclusive: false, operation: 'snapshot', logger: silentLogger }),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1, 'one gets the lock, the other is refused');
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(isEnvsnapError(lost.reason, 'LOCKED'), String(lost.reason));
+    assert.equal((await listLocks(repo)).length, 1, 'the refused lock is not left behind');
+    await (won[0] as PromiseFulfilledResult<{ release(): Promise<void> }>).value.release();
+  });
+
+  it('reports the failure of the work, not a failed release after it', async () => {
+    const repo = await Repository.init(new MemoryStore(), 'pw', { clock: systemClock });
+    const logger = new MemoryLogger();
+    const del = repo.store.delete.bind(repo.store);
+    await assert.rejects(
+      withLock(repo, { exclusive: false, operation: 'snapshot', logger }, async () => {
+        repo.store.delete = async () => {
+          throw new Error('storage went away');
+        };
+        throw new Error('the work failed');
+      }),
+      /the work failed/,
+    );
+    repo.store.delete = del;
+    assert.match(logger.warnings().join('\n'), /could not remove lock .*storage went away/);
   });
 });

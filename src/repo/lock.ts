@@ -5,8 +5,13 @@
  * no such pid) or it has not been refreshed for STALE_AFTER_MS; stale locks are reported and ignored,
  * and `envsnap unlock` removes them.
  *
- * Acquiring writes the lock first and then looks for conflicts, so two racing processes both see each
- * other and both back off rather than both proceeding.
+ * Only plain put, get, list and delete are used — no atomic create-if-absent, which object stores
+ * such as S3 do not all offer — so this works on every BlobStore: acquiring writes the lock first and
+ * then lists the others, so of two racing processes at least one sees the other. A process that sees
+ * a conflict removes its own lock and backs off for a random moment; if the conflicting locks are
+ * gone by then (they were racers that backed off too) it tries again, a few times, else it fails
+ * with LOCKED. Times in locks come from each writer's own clock: the staleness limit is several
+ * refresh intervals plus a margin for clocks that disagree between hosts.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
@@ -16,7 +21,14 @@ import { Names, idOf } from '../storage/blob-store.ts';
 import type { Repository } from './repository.ts';
 
 export const REFRESH_MS = 5 * 60 * 1000;
-export const STALE_AFTER_MS = 30 * 60 * 1000;
+/** How far apart the clocks of two hosts sharing a repository may be without a live lock looking stale. */
+export const CLOCK_SKEW_MARGIN_MS = 15 * 60 * 1000;
+/** Three missed refreshes plus the clock-skew margin: 30 minutes. */
+export const STALE_AFTER_MS = 3 * REFRESH_MS + CLOCK_SKEW_MARGIN_MS;
+/** Tries at acquiring when every conflicting lock turns out to have been a racer that backed off. */
+export const LOCK_ATTEMPTS = 3;
+/** Back-off after a conflict: random in [0, LOCK_BACKOFF_MS · attempt), so two racers part ways. */
+export const LOCK_BACKOFF_MS = 250;
 
 export interface LockInfo {
   exclusive: boolean;
@@ -86,7 +98,35 @@ export async function releaseHeldLocks(): Promise<void> {
   await Promise.allSettled([...held].map((l) => l.release()));
 }
 
+let retryForMs = 0;
+
+/**
+ * How long acquiring waits for a conflicting lock to go away before failing with LOCKED (the CLI's
+ * --retry-lock; default 0: fail at once). Process-wide, as every use case takes its locks itself.
+ */
+export function setLockRetry(ms: number): void {
+  retryForMs = Math.max(0, ms);
+}
+
+/** Retry delays while waiting for a lock: 1 s doubling to 16 s, with jitter so waiting hosts spread out. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 16_000;
+
 export async function acquireLock(repo: Repository, opts: { exclusive: boolean; operation: string; logger: Logger }): Promise<HeldLock> {
+  const deadline = repo.clock.now() + retryForMs;
+  for (let delay = RETRY_FIRST_MS, told = false; ; delay = Math.min(RETRY_MAX_MS, delay * 2)) {
+    try {
+      return await acquireOnce(repo, opts);
+    } catch (err) {
+      if (!isEnvsnapError(err, 'LOCKED') || repo.clock.now() + delay > deadline) throw err;
+      if (!told) opts.logger.info(`waiting for the repository lock (up to ${Math.round(retryForMs / 1000)} s): ${err.message.split(': ')[1] ?? err.message}`);
+      told = true;
+      await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
+    }
+  }
+}
+
+async function acquireOnce(repo: Repository, opts: { exclusive: boolean; operation: string; logger: Logger }): Promise<HeldLock> {
   const id = randomBytes(32).toString('hex');
   const name = Names.lock(id);
   const info = (): LockInfo => ({
@@ -108,25 +148,36 @@ export async function acquireLock(repo: Repository, opts: { exclusive: boolean; 
     },
   };
   held.add(lock);
-  let conflicts: LockView[];
   try {
-    await repo.putSealedJson(name, 'lock', id, info());
-    const all = (await listLocks(repo)).filter((l) => l.id !== id);
-    for (const l of all) {
-      if (l.stale) opts.logger.warn(`ignoring stale ${describeLock(l)}: ${l.staleReason}; "envsnap unlock" removes it`);
+    for (let attempt = 1; ; attempt++) {
+      await repo.putSealedJson(name, 'lock', id, info());
+      const others = (await listLocks(repo)).filter((l) => l.id !== id);
+      if (attempt === 1) {
+        for (const l of others) {
+          if (l.stale) opts.logger.warn(`ignoring stale ${describeLock(l)}: ${l.staleReason}; "envsnap unlock" removes it`);
+        }
+      }
+      const conflicts = others.filter((l) => !l.stale && (opts.exclusive || l.exclusive));
+      if (conflicts.length === 0) break;
+      await repo.store.delete(name);
+      // A racer that saw our lock backs off too: wait a random moment, then look whether the locks
+      // we saw are still there. Gone: they were racers, try again. Still there: they are held.
+      await new Promise((r) => setTimeout(r, Math.random() * LOCK_BACKOFF_MS * attempt));
+      const present = new Set((await listLocks(repo)).map((l) => l.id));
+      const stillHeld = conflicts.find((c) => present.has(c.id));
+      if (stillHeld !== undefined || attempt >= LOCK_ATTEMPTS) {
+        const c = stillHeld ?? conflicts[0];
+        throw new EnvsnapError(
+          'LOCKED',
+          `repository is locked: ${describeLock(c)}; wait for it to finish, or run "envsnap unlock" if that process is gone`,
+        );
+      }
     }
-    conflicts = all.filter((l) => !l.stale && (opts.exclusive || l.exclusive));
   } catch (err) {
-    await lock.release();
+    await lock.release().catch(() => {
+      // the failure that made us give up is the one to report; a leftover lock goes stale
+    });
     throw err;
-  }
-  if (conflicts.length > 0) {
-    await lock.release();
-    const c = conflicts[0];
-    throw new EnvsnapError(
-      'LOCKED',
-      `repository is locked: ${describeLock(c)}; wait for it to finish, or run "envsnap unlock" if that process is gone`,
-    );
   }
   timer = setInterval(() => {
     repo.putSealedJson(name, 'lock', id, info()).catch((err: unknown) => opts.logger.warn(`could not refresh lock: ${String(err)}`));
@@ -150,11 +201,17 @@ export async function removeLocks(repo: Repository, all: boolean): Promise<LockV
 /** Runs fn under a lock, releasing it however fn ends. */
 export async function withLock<T>(repo: Repository, opts: { exclusive: boolean; operation: string; logger: Logger }, fn: () => Promise<T>): Promise<T> {
   const lock = await acquireLock(repo, opts);
+  let result: T;
   try {
-    return await fn();
-  } finally {
-    await lock.release();
+    result = await fn();
+  } catch (err) {
+    // fn's failure is what the user must see, not a release that failed after it (a store gone
+    // away fails both); the lock left behind goes stale and is ignored
+    await lock.release().catch((releaseErr: unknown) => opts.logger.warn(`could not remove lock ${lock.id.slice(0, 8)}: ${String(releaseErr)}`));
+    throw err;
   }
+  await lock.release();
+  return result;
 }
 
 function safeUser(): string {

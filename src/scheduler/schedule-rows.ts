@@ -1,26 +1,16 @@
 /**
  * The scheduled runs of environments as `schedule:list --json` and the server's API show them: each
  * with its schedule in words, time zone, mode, type, next run (when automatic snapshots are on) and
- * the last run from the run history, times as ISO strings.
+ * the last run from the run history, times as ISO strings. The row's type is the wire type
+ * (server/api-types.ts, types only, as app/snapshot-row.ts does).
  */
 import type { EnvironmentConfig } from '../config/project-config.ts';
 import { describeSchedule, nextRunAt } from '../policy/schedule.ts';
 import type { RunHistory, RunRecord } from './run-history.ts';
+import type { ScheduleRow } from '../server/api-types.ts';
 import { scheduledRuns, type ScheduledRun } from './schedules.ts';
 
-export interface ScheduleRow {
-  environment: string;
-  id: string;
-  source: ScheduledRun['source'];
-  schedule: string;
-  timezone: string;
-  live: boolean;
-  type: string;
-  /** false: listed in schedules: but automatic snapshots are off for the environment. */
-  enabled: boolean;
-  nextRun?: string;
-  last?: Record<string, unknown>;
-}
+export type { ScheduleRow };
 
 const TIME_KEYS = ['seenAt', 'lastScheduled', 'lastStart', 'lastEnd', 'skippedAt'] as const;
 

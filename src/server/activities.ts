@@ -13,42 +13,10 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Clock } from '../core/clock.ts';
 import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import type { Logger, Progress, ProgressState } from '../core/logger.ts';
+import type { ActivityKind, ActivityLogLine, ActivityProgress, ActivityRecord, ActivityState } from './api-types.ts';
 
-export const ACTIVITY_KINDS = ['create', 'restore', 'delete', 'expire', 'scheduled'] as const;
-export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
-export type ActivityState = 'pending' | 'in_progress' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface ActivityProgress {
-  phase: string;
-  files: number;
-  bytes: number;
-  totalFiles?: number;
-  totalBytes?: number;
-  /** 0–100 when the totals are known. */
-  percent?: number;
-}
-
-export interface Activity {
-  id: string;
-  kind: ActivityKind;
-  environment: string;
-  user: string | null;
-  state: ActivityState;
-  params: Record<string, unknown>;
-  progress: ActivityProgress | null;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-export interface ActivityLogLine {
-  seq: number;
-  at: number;
-  level: 'info' | 'warn' | 'debug';
-  message: string;
-}
+/** The server's name for the record (operations.ts); the API answers it with `canCancel` added for the caller (app.ts). */
+export type Activity = ActivityRecord;
 
 /** What a job gets: a logger and progress that feed the activity, and the signal of a cancel. */
 export interface ActivityIo {

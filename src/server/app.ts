@@ -15,14 +15,14 @@ import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { RESTORE_PARTS } from '../app/restore-environment-snapshot.ts';
 import { ENVIRONMENT_BACKUP_TYPES } from '../policy/backup-types.ts';
-import type { Activities, Activity } from './activities.ts';
-import type { Me } from './api-types.ts';
+import type { Activities } from './activities.ts';
+import type { Activity, ActivityRecord, EnvironmentView, Me, Permission as WirePermission, Principal as WirePrincipal, Role as WireRole } from './api-types.ts';
 import type { AuditLog } from './audit.ts';
 import { authenticate, need, SESSION_COOKIE, type AuthEnv } from './auth.ts';
 import { serveConsole } from './console-assets.ts';
 import { httpStatusFor } from './errors.ts';
 import type { Operations } from './operations.ts';
-import { can, PERMISSIONS, ROLES, visibleEnvironments, type Permission, type Principal } from './rbac.ts';
+import { can, PERMISSIONS, ROLES, visibleEnvironments, type Permission, type Principal, type Role } from './rbac.ts';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.ts';
 import type { UserStore } from './users.ts';
 
@@ -36,6 +36,12 @@ export interface ServerDeps {
   /** Cookies get the Secure flag (served over TLS). */
   secureCookies?: boolean;
 }
+
+// The API sends these server types as they are; the console's copies in api-types.ts (which must
+// stand alone) may not drift from them: a difference is a compile error here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Check<T extends true> = T;
+type WireTypesMatch = [Check<Same<Role, WireRole>>, Check<Same<Permission, WirePermission>>, Check<Same<Principal, WirePrincipal>>];
 
 /** Request bodies larger than this are refused with 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -129,12 +135,15 @@ export function createApp(d: ServerDeps): Hono<AuthEnv> {
   api.get('/me', (c) => c.json(me(c.get('principal'), envNames(), c.get('session')?.csrf)));
 
   // --- environments and snapshots ---
-  api.get('/environments', async (c) => c.json(await d.ops.environments(visibleEnvironments(c.get('principal'), envNames()))));
+  api.get('/environments', async (c) => {
+    const who = c.get('principal');
+    return c.json((await d.ops.environments(visibleEnvironments(who, envNames()))).map((v) => environmentFor(who, v)));
+  });
 
   api.get('/environments/:env', async (c) => {
     const env = envParam(c, d);
-    need(c, d.audit, 'view', env);
-    return c.json((await d.ops.environments([env]))[0]);
+    const who = need(c, d.audit, 'view', env);
+    return c.json(environmentFor(who, (await d.ops.environments([env]))[0]!));
   });
 
   api.get('/environments/:env/snapshots', async (c) => {
@@ -240,10 +249,10 @@ export function createApp(d: ServerDeps): Hono<AuthEnv> {
     const env = c.req.query('environment');
     if (env !== undefined) need(c, d.audit, 'view', env);
     const limit = Math.min(200, Math.max(1, Number(c.req.query('limit') ?? 50) || 50));
-    return c.json(d.activities.list({ environments: env !== undefined ? [env] : visibleEnvironments(who, envNames()), limit }));
+    return c.json(d.activities.list({ environments: env !== undefined ? [env] : visibleEnvironments(who, envNames()), limit }).map((a) => activityFor(who, a)));
   });
 
-  api.get('/activities/:id', (c) => c.json(visibleActivity(c, d)));
+  api.get('/activities/:id', (c) => c.json(activityFor(c.get('principal'), visibleActivity(c, d))));
 
   api.get('/activities/:id/log', (c) => {
     const a = visibleActivity(c, d);
@@ -253,11 +262,11 @@ export function createApp(d: ServerDeps): Hono<AuthEnv> {
 
   api.post('/activities/:id/cancel', async (c) => {
     const a = visibleActivity(c, d);
-    const who = need(c, d.audit, permissionFor(a), a.environment, 'activity.cancel');
+    const who = need(c, d.audit, cancelPermission(a), a.environment, 'activity.cancel');
     const cancelled = d.activities.cancel(a.id, who.name);
     d.audit.record({ user: who.name, action: 'activity.cancel', environment: a.environment, target: a.id, outcome: cancelled ? 'ok' : 'failed', detail: cancelled ? undefined : `already ${a.state}` });
     if (!cancelled) throw new EnvsnapError('BUSY', `activity ${a.id} has already ${a.state === 'succeeded' ? 'succeeded' : a.state}: nothing to cancel`);
-    return c.json(d.activities.get(a.id), 202);
+    return c.json(activityFor(who, d.activities.get(a.id)!), 202);
   });
 
   // --- users (admins of every environment) ---
@@ -297,7 +306,7 @@ export function createApp(d: ServerDeps): Hono<AuthEnv> {
 }
 
 function me(who: Principal, all: readonly string[], csrfToken?: string): Me {
-  const permissions: Record<string, string[]> = {};
+  const permissions: Me['permissions'] = {};
   for (const env of visibleEnvironments(who, all)) permissions[env] = PERMISSIONS.filter((p) => can(who, p, env));
   return { name: who.name, role: who.role, environments: [...who.environments], permissions, canManageUsers: can(who, 'users'), ...(csrfToken ? { csrfToken } : {}) };
 }
@@ -309,7 +318,7 @@ function envParam(c: Context<AuthEnv>, d: ServerDeps): string {
   return env;
 }
 
-function visibleActivity(c: Context<AuthEnv>, d: ServerDeps): Activity {
+function visibleActivity(c: Context<AuthEnv>, d: ServerDeps): ActivityRecord {
   const id = c.req.param('id') ?? '';
   const a = /^[0-9a-f]{16}$/.test(id) ? d.activities.get(id) : undefined;
   // Another environment's activity is "not found" for a user who may not see it.
@@ -317,7 +326,17 @@ function visibleActivity(c: Context<AuthEnv>, d: ServerDeps): Activity {
   return a;
 }
 
-function permissionFor(a: Activity): Permission {
+/** `a` as the API answers it to `who`: with whether they may cancel it, as the cancel route decides. */
+function activityFor(who: Principal, a: ActivityRecord): Activity {
+  return { ...a, canCancel: (a.state === 'pending' || a.state === 'in_progress') && can(who, cancelPermission(a), a.environment) };
+}
+
+function environmentFor(who: Principal, v: EnvironmentView): EnvironmentView<Activity> {
+  return { ...v, activity: v.activity && activityFor(who, v.activity) };
+}
+
+/** The permission a cancel of `a` needs: the one its kind is started with. */
+function cancelPermission(a: ActivityRecord): Permission {
   switch (a.kind) {
     case 'restore':
       return 'rollback';
@@ -349,7 +368,7 @@ async function readBody<T extends z.ZodType>(c: Context<AuthEnv>, schema: T, opt
 }
 
 /** Starts an activity and answers 202 {activityId}; refusals and failures to start are audited too. */
-async function accepted(c: Context<AuthEnv>, d: ServerDeps, who: Principal, action: string, env: string, target: string | undefined, start: () => Activity | Promise<Activity>): Promise<Response> {
+async function accepted(c: Context<AuthEnv>, d: ServerDeps, who: Principal, action: string, env: string, target: string | undefined, start: () => ActivityRecord | Promise<ActivityRecord>): Promise<Response> {
   const a = await audited(d, who, action, env, target, start, 'accepted');
   c.header('Location', `/api/v1/activities/${a.id}`);
   return c.json({ activityId: a.id, state: a.state }, 202);

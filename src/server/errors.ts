@@ -29,6 +29,7 @@ export function httpStatusFor(code: ErrorCode): 400 | 401 | 403 | 404 | 409 | 41
       return 429;
     case 'SOURCE_UNAVAILABLE':
     case 'SOURCE_FAILED':
+    case 'STORAGE_DENIED':
       return 502;
     case 'NO_SPACE':
       return 507;

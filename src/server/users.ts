@@ -7,14 +7,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Clock } from '../core/clock.ts';
 import { EnvsnapError } from '../core/errors.ts';
+import type { UserView } from './api-types.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 import { isRole, ROLES, type Principal, type Role } from './rbac.ts';
-
-export interface UserView extends Principal {
-  createdAt: number;
-  hasPassword: boolean;
-  tokens: number;
-}
 
 interface UserRow {
   name: string;

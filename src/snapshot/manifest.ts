@@ -72,6 +72,12 @@ export interface EnvironmentInfo {
   backupType?: 'system' | 'db-media' | 'db';
   /** system only: pub/media was left out (--exclude-media). Present only when true. */
   excludeMedia?: boolean;
+  /**
+   * Present on snapshots made by `snapshot:import` from backup archives: the names of the files
+   * (without folders) and when the import ran; the snapshot's time is the archives'. Absent on
+   * captured snapshots and in snapshots of older versions.
+   */
+  imported?: { files: string[]; at: string };
 }
 
 export interface SnapshotManifest {
@@ -95,14 +101,27 @@ export interface SnapshotManifest {
   programVersion: string;
   /** Present on environment snapshots: the tree then holds one directory per source (see FORMAT.md). */
   environment?: EnvironmentInfo;
+  /**
+   * Present on snapshots that `envsnap copy` wrote: the id of the repository the snapshot was copied
+   * from and when. The copy keeps the snapshot's id (and every other field but `tree`), so the same
+   * id names the same snapshot in every repository it was copied to. Absent on snapshots taken here.
+   */
+  copiedFrom?: CopiedFrom;
+}
+
+export interface CopiedFrom {
+  /** The source repository's id (its config's `id`). */
+  repository: string;
+  /** ISO-8601 time at which the copy was committed. */
+  time: string;
 }
 
 export interface Snapshot extends SnapshotManifest {
   id: string;
 }
 
-export async function saveSnapshot(repo: Repository, manifest: SnapshotManifest): Promise<string> {
-  const id = randomBytes(32).toString('hex');
+/** Writes a manifest (the commit of a snapshot) under a new random id, or under `id` (a copy keeps its snapshot's id). */
+export async function saveSnapshot(repo: Repository, manifest: SnapshotManifest, id: string = randomBytes(32).toString('hex')): Promise<string> {
   await repo.putSealedJson(Names.snapshot(id), 'snapshot', id, manifest);
   return id;
 }

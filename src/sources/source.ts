@@ -12,6 +12,10 @@
  *             while maintenance mode is on, must be quick
  *   capture() stream everything as of the pinned point into the writer
  *   close()   release connections and locks; idempotent, also after a failure or without open()
+ *
+ * A file-tree source (the members of an archive, tar-source.ts) writes through a FileTreeWriter:
+ * files with their metadata, and directories, symlinks, hardlinks and devices besides — the entries
+ * of the snapshot's `files/` tree, which a walk of the mounts (snapshot/archiver.ts) builds otherwise.
  */
 import type { Progress } from '../core/logger.ts';
 import type { Logger } from '../core/logger.ts';
@@ -25,6 +29,35 @@ export interface EntryWriter {
    * Files of one source may be written concurrently; each path at most once.
    */
   writeFile(path: string, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<{ size: number }>;
+}
+
+/** Metadata of one entry of a file tree, as an lstat or a tar header gives it. */
+export interface EntryMeta {
+  /** Permission bits including setuid/setgid/sticky (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Nanoseconds since the epoch, as a decimal string. */
+  mtimeNs: string;
+}
+
+/** An entry of a file tree that is not a file's contents. */
+export type TreeEntry =
+  | { type: 'dir'; meta: EntryMeta }
+  | { type: 'symlink'; target: Buffer; meta: EntryMeta }
+  /** Another name for a file written before (`target`: its path, relative like every entry path). */
+  | { type: 'hardlink'; target: string }
+  | { type: 'fifo' | 'chardev' | 'blockdev'; rdev: number; meta: EntryMeta };
+
+/**
+ * Where a file-tree source writes. Entries arrive in any order: a directory's own entry may come
+ * after entries inside it (its metadata then applies), parents never written get default metadata.
+ * Rejects with INVALID_ARGUMENT when a path is written twice, lies below something that is not a
+ * directory, or a hardlink names no file written before.
+ */
+export interface FileTreeWriter extends EntryWriter {
+  writeFile(path: string, data: AsyncIterable<Uint8Array> | Uint8Array, meta?: EntryMeta): Promise<{ size: number }>;
+  addEntry(path: string, entry: TreeEntry): void;
 }
 
 /** Where a sink reads the files its source wrote. */
@@ -56,14 +89,16 @@ export interface CaptureOptions {
   signal?: AbortSignal;
 }
 
-export interface Source {
-  readonly kind: SourceKind;
+/** `W`: what the source writes through — source files (EntryWriter), or a whole file tree (FileTreeWriter). */
+export interface Source<W extends EntryWriter = EntryWriter> {
+  /** 'files' for a file-tree source. */
+  readonly kind: SourceKind | 'files';
   /** Unique within an environment ("default", "checkout", "cache", …); errors name it. */
   readonly name: string;
   /** Rejects with SOURCE_UNAVAILABLE (naming the source) when the server cannot be reached or refuses. */
   open(opts: CaptureOptions): Promise<void>;
   pin(): Promise<PinResult>;
-  capture(out: EntryWriter, opts: CaptureOptions): Promise<CaptureResult>;
+  capture(out: W, opts: CaptureOptions): Promise<CaptureResult>;
   close(): Promise<void>;
 }
 

@@ -68,6 +68,12 @@ export interface BlobStore {
    * the object appears, atomically, only on commit. Optional; without it callers use put.
    */
   openWriter?(name: string): Promise<BlobWriter>;
+  /**
+   * Removes what interrupted writes left behind (temp files, unfinished multipart uploads) that is
+   * more than `olderThanMs` older than `now`; returns how many. Optional: stores that leave nothing
+   * behind omit it. The age keeps it from touching a write still running.
+   */
+  removeStaleTemp?(olderThanMs: number, now: number): Promise<number>;
 }
 
 /** Object names of the repository layout; see docs/FORMAT.md. */

@@ -4,9 +4,9 @@
  * polled every 500 ms until it ends), with Cancel when the user may.
  */
 import type { Activity, ActivityLogLine } from '../server/api-types.ts';
-import { activityPanel, cancelPermission, durationOf, isOpen, kindLabel, POLL_MS, progressText, stateBadge, watchActivity, type Watch } from './activity.ts';
+import { activityPanel, durationOf, isOpen, kindLabel, POLL_MS, progressText, stateBadge, watchActivity, type Watch } from './activity.ts';
 import { api, ApiFailure, errorMessage, seg } from './api.ts';
-import { permissionsOn, routes, type AppContext, type View } from './context.ts';
+import { routes, type AppContext, type View } from './context.ts';
 import { h, replace } from './dom.ts';
 import { refreshingView } from './refresh.ts';
 import { envHeader } from './env-header.ts';
@@ -101,7 +101,7 @@ export function activityView(ctx: AppContext, id: string): View {
       );
     }
     let cancel: HTMLElement | null = null;
-    if (isOpen(a) && permissionsOn(ctx.me, a.environment).has(cancelPermission(a))) {
+    if (a.canCancel) {
       cancel = h('button', {
         type: 'button',
         class: 'secondary small',

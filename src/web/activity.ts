@@ -1,7 +1,8 @@
 /**
  * Activities in the console: their names and states in words, a live panel (state, phase, a
  * progress bar with percent, bytes and files), and `watchActivity`, which polls GET
- * /activities/{id} about every 500 ms while the activity is pending or in progress.
+ * /activities/{id} about every 500 ms while the activity is pending or in progress. Whether the user
+ * may cancel one is the server's answer (`Activity.canCancel`).
  */
 import type { Activity } from '../server/api-types.ts';
 import { api, ApiFailure, seg, Unreachable } from './api.ts';
@@ -12,26 +13,16 @@ export const POLL_MS = 500;
 /** While the server cannot be reached, ask less often. */
 const RETRY_MS = 2000;
 
-/** Per activity kind: its name, and the permission a cancel needs (as the server's app.ts decides it). */
-const KINDS: Record<string, { label: string; cancel: string }> = {
-  create: { label: 'Backup', cancel: 'backup' },
-  scheduled: { label: 'Scheduled backup', cancel: 'backup' },
-  restore: { label: 'Restore', cancel: 'rollback' },
-  delete: { label: 'Delete', cancel: 'delete' },
-  expire: { label: 'Expire', cancel: 'policy' },
-};
+const KIND_LABELS: Record<string, string> = { create: 'Backup', scheduled: 'Scheduled backup', restore: 'Restore', delete: 'Delete', expire: 'Expire' };
 const STATE_LABELS: Record<string, string> = { pending: 'queued', in_progress: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' };
 
-export const kindLabel = (kind: string) => KINDS[kind]?.label ?? kind;
+export const kindLabel = (kind: string) => KIND_LABELS[kind] ?? kind;
 export const stateLabel = (state: string) => STATE_LABELS[state] ?? state;
 export const isOpen = (a: Activity) => a.state === 'pending' || a.state === 'in_progress';
 
 export function stateBadge(a: Activity): HTMLElement {
   return h('span', { class: `badge state-${a.state}`, 'data-state': a.state }, stateLabel(a.state));
 }
-
-/** The permission a cancel of `a` needs. */
-export const cancelPermission = (a: Activity) => KINDS[a.kind]?.cancel ?? 'backup';
 
 /** "12.5 % · 3.1 MiB of 24 MiB · 12 of 40 files", or what is known of it. */
 export function progressText(a: Activity): string {

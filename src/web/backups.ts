@@ -5,26 +5,20 @@
  * the user's permissions allow; the server checks every action again.
  */
 import type { Activity, EnvironmentView, SnapshotRow } from '../server/api-types.ts';
-import { activityPanel, cancelPermission, isOpen, kindLabel, resultText, watchActivity, type Watch } from './activity.ts';
+import { activityPanel, isOpen, kindLabel, resultText, watchActivity, type Watch } from './activity.ts';
 import { api, ApiFailure, errorMessage, seg } from './api.ts';
 import { permissionsOn, routes, type AppContext, type View } from './context.ts';
 import { confirmDialog } from './dialogs.ts';
 import { h, replace, uid } from './dom.ts';
 import { envHeader } from './env-header.ts';
-import { expiresEl, formatBytes, timeEl } from './format.ts';
-
-const BACKUP_TYPES: { value: string; label: string }[] = [
-  { value: 'system', label: 'System: database, Redis and every mount' },
-  { value: 'db-media', label: 'Database and media' },
-  { value: 'db', label: 'Database only' },
-];
+import { BACKUP_TYPES, expiresEl, formatBytes, timeEl } from './format.ts';
 
 export function backupsView(ctx: AppContext, env: string): View {
   const perms = permissionsOn(ctx.me, env);
   const root = h('section', { class: 'page backups' }, envHeader(env, null, 'backups'), h('p', { class: 'loading' }, 'Loading…'));
   let watch: Watch | undefined;
   let disposed = false;
-  let envView: EnvironmentView | null = null;
+  let envView: EnvironmentView<Activity> | null = null;
   let running: Activity | null = null;
   let snapshots: SnapshotRow[] = [];
 
@@ -73,7 +67,7 @@ export function backupsView(ctx: AppContext, env: string): View {
     renderBackupState();
     if (!a) return replace(activityRegion);
     let cancel: HTMLElement | null = null;
-    if (isOpen(a) && perms.has(cancelPermission(a))) {
+    if (a.canCancel) {
       cancel = h('button', { type: 'button', class: 'secondary small', onclick: () => void cancelActivity(a) }, 'Cancel');
     }
     const log = h('a', { href: routes.activity(a.id), class: 'small' }, 'View log');
@@ -239,7 +233,7 @@ export function backupsView(ctx: AppContext, env: string): View {
 
   async function reload(): Promise<void> {
     try {
-      const [v, rows] = await Promise.all([api.get<EnvironmentView>(`/environments/${seg(env)}`), api.get<SnapshotRow[]>(`/environments/${seg(env)}/snapshots`)]);
+      const [v, rows] = await Promise.all([api.get<EnvironmentView<Activity>>(`/environments/${seg(env)}`), api.get<SnapshotRow[]>(`/environments/${seg(env)}/snapshots`)]);
       if (disposed) return;
       envView = v;
       snapshots = rows;
@@ -251,10 +245,10 @@ export function backupsView(ctx: AppContext, env: string): View {
   }
 
   async function load(): Promise<void> {
-    let v: EnvironmentView;
+    let v: EnvironmentView<Activity>;
     let rows: SnapshotRow[];
     try {
-      [v, rows] = await Promise.all([api.get<EnvironmentView>(`/environments/${seg(env)}`), api.get<SnapshotRow[]>(`/environments/${seg(env)}/snapshots`)]);
+      [v, rows] = await Promise.all([api.get<EnvironmentView<Activity>>(`/environments/${seg(env)}`), api.get<SnapshotRow[]>(`/environments/${seg(env)}/snapshots`)]);
     } catch (err) {
       if (disposed) return;
       const message = err instanceof ApiFailure && err.status === 404 ? `There is no environment ${env}.` : errorMessage(err);

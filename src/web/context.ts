@@ -2,7 +2,7 @@
  * What every view gets from the app shell: the logged-in user, navigation, and the message area.
  * A view is an element plus a `dispose` that stops its timers (polling) when the route changes.
  */
-import type { Me } from '../server/api-types.ts';
+import type { Me, Permission } from '../server/api-types.ts';
 
 export type FlashKind = 'info' | 'success' | 'error';
 
@@ -23,7 +23,7 @@ export interface View {
 }
 
 /** The permissions of the user on an environment (empty when they may not see it). */
-export function permissionsOn(me: Me, env: string): Set<string> {
+export function permissionsOn(me: Me, env: string): Set<Permission> {
   return new Set(me.permissions[env] ?? []);
 }
 

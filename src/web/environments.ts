@@ -2,7 +2,7 @@
  * The home page: the environments the user may see, with type, plan, last snapshot, next scheduled
  * run and the running activity (refreshed every few seconds while one runs).
  */
-import type { EnvironmentView } from '../server/api-types.ts';
+import type { Activity, EnvironmentView } from '../server/api-types.ts';
 import { kindLabel, isOpen, stateBadge } from './activity.ts';
 import { api } from './api.ts';
 import { routes, type AppContext, type View } from './context.ts';
@@ -16,7 +16,7 @@ export function environmentsView(_ctx: AppContext): View {
   const body = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
   const root = h('section', { class: 'page environments' }, h('h1', { tabindex: '-1' }, 'Environments'), body);
 
-  const render = (envs: EnvironmentView[]) => {
+  const render = (envs: EnvironmentView<Activity>[]) => {
     if (envs.length === 0) {
       replace(body, h('p', { class: 'empty' }, 'You may not see any environment of this project: ask an admin for a role.'));
       return;
@@ -49,7 +49,7 @@ export function environmentsView(_ctx: AppContext): View {
   };
 
   return refreshingView(root, body, {
-    load: () => api.get<EnvironmentView[]>('/environments'),
+    load: () => api.get<EnvironmentView<Activity>[]>('/environments'),
     render,
     again: (envs) => envs.some((e) => e.activity !== null && isOpen(e.activity)),
     everyMs: REFRESH_MS,

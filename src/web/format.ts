@@ -1,8 +1,17 @@
 /**
- * How the console shows numbers and times: sizes in binary units (as the CLI), times in the
- * browser's time zone as "YYYY-MM-DD HH:MM" inside a <time> element whose title is the exact UTC time.
+ * How the console shows numbers, times and backup types: sizes in binary units (as the CLI), times
+ * in the browser's time zone as "YYYY-MM-DD HH:MM" inside a <time> element whose title is the exact
+ * UTC time.
  */
+import type { ScheduleBody } from '../server/api-types.ts';
 import { h } from './dom.ts';
+
+/** The backup types a backup or a schedule may take, as the Type selects offer them. */
+export const BACKUP_TYPES: { value: NonNullable<ScheduleBody['type']>; label: string }[] = [
+  { value: 'system', label: 'System: database, Redis and every mount' },
+  { value: 'db-media', label: 'Database and media' },
+  { value: 'db', label: 'Database only' },
+];
 
 const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 

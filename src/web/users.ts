@@ -3,21 +3,12 @@
  * user (role, environments, optional password: without one the user can only use API tokens),
  * changing a role in a dialog, and removing a user after a confirmation.
  */
+import type { UserView } from '../server/api-types.ts';
 import { api, errorMessage, seg } from './api.ts';
 import type { AppContext, View } from './context.ts';
 import { confirmDialog, formDialog } from './dialogs.ts';
 import { h, replace, uid } from './dom.ts';
 import { timeEl } from './format.ts';
-
-/** A user as GET /api/v1/users lists it (server/users.ts UserView). */
-interface UserEntry {
-  name: string;
-  role: string;
-  environments: string[];
-  createdAt: number;
-  hasPassword: boolean;
-  tokens: number;
-}
 
 const ROLES = [
   { value: 'viewer', label: 'viewer: sees snapshots and activities' },
@@ -85,7 +76,7 @@ export function usersView(ctx: AppContext): View {
   });
 
   // --- list ---
-  const edit = async (u: UserEntry) => {
+  const edit = async (u: UserView) => {
     const f = roleFields(allEnvs, u.role, u.environments);
     const value = await formDialog(`Change the role of ${u.name}`, f.fields, 'Save', () => f.read());
     if (!value) return;
@@ -98,7 +89,7 @@ export function usersView(ctx: AppContext): View {
       ctx.flash(errorMessage(err), 'error');
     }
   };
-  const remove = async (u: UserEntry) => {
+  const remove = async (u: UserView) => {
     const ok = await confirmDialog({
       title: `Remove ${u.name}?`,
       body: h('p', null, `${u.name} can no longer log in; their API tokens and sessions end.`),
@@ -115,7 +106,7 @@ export function usersView(ctx: AppContext): View {
     }
   };
 
-  const render = (users: UserEntry[]) =>
+  const render = (users: UserView[]) =>
     replace(
       list,
       h(
@@ -151,7 +142,7 @@ export function usersView(ctx: AppContext): View {
 
   const load = async () => {
     try {
-      const users = await api.get<UserEntry[]>('/users');
+      const users = await api.get<UserView[]>('/users');
       if (!disposed) render(users);
     } catch (err) {
       if (!disposed) replace(list, h('p', { class: 'error-text', role: 'alert' }, errorMessage(err)));

@@ -2,10 +2,11 @@
  * The web console in real headless Chromium (Debian's package, driven by playwright-core) against
  * `envsnap serve` as a child process, on a project whose environments need no database server
  * (mounts and SQLite). An admin logs in, backs up, watches the activity finish, restores through the
- * confirmation dialog (the changed files and rows are back on disk), pins, reads the activity log
- * and manages users; the error states (409, server unreachable, 401) show what they should; a viewer
- * sees no Backup or Restore and a forged restore, like a POST without the CSRF token, is refused;
- * a phone-sized screen has no horizontal overflow. Screenshots go to test-artifacts/console/.
+ * confirmation dialog (the changed files and rows are back on disk), pins, reads the activity log,
+ * adds and removes a schedule (envsnap.yaml changes) and manages users; the error states (409,
+ * server unreachable, 401) show what they should; a viewer sees no Backup, Restore or schedule form
+ * and a forged restore, like a POST without the CSRF token, is refused; a phone-sized screen has no
+ * horizontal overflow. Screenshots go to test-artifacts/console/.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { ensureDebianPackages, freePort } from '../../src/testing/servers.ts';
 import { writeFiles } from '../../src/testing/temp-repo.ts';
 import { CLI, runJson, runOk, spawnCli, waitFor, writePseudoRandomFile, type Spawned } from './helpers.ts';
@@ -41,7 +42,7 @@ environments:
     mounts: [var, pub/media, app/etc]
     database: { type: sqlite, path: data/shop.db }
     maintenance: { flag: maintenance.flag }
-    policy: { manual: { max_count: null } }
+    policy: { manual: { max_count: null }, automatic: { enabled: true } }
 `;
 
 /** `envsnap user:add NAME --role ROLE --password-stdin`, the password on stdin. */
@@ -175,6 +176,12 @@ describe('web console (Chromium)', () => {
     await page.getByRole('heading', { name: 'staging', exact: true }).waitFor();
     await page.getByText('No snapshots of staging yet.').waitFor();
     await page.getByLabel('Type').selectOption('system');
+    // Every answer about the activity says whether this admin may cancel it: while it is open.
+    const answers: Promise<{ state: string; canCancel: boolean }>[] = [];
+    const onResponse = (r: Response) => {
+      if (/\/api\/v1\/activities\/[0-9a-f]{16}$/.test(r.url())) answers.push(r.json());
+    };
+    page.on('response', onResponse);
     await page.getByRole('button', { name: 'Back up now' }).click();
     // The panel appears at once (queued or running), then polls to the end.
     await page.locator('.activity-panel').filter({ hasText: 'Backup' }).waitFor();
@@ -183,6 +190,10 @@ describe('web console (Chromium)', () => {
     assert.match(text, /snapshot [0-9a-f]{8} saved/);
     assert.match(text, /\d+ files?/);
     assert.match(await page.locator('.flash').innerText(), /Backup of staging finished: snapshot [0-9a-f]{8} saved/);
+    page.off('response', onResponse);
+    const seen = await Promise.all(answers);
+    assert.ok(seen.length > 0);
+    for (const a of seen) assert.equal(a.canCancel, a.state === 'pending' || a.state === 'in_progress', JSON.stringify(a));
 
     const row = page.locator('table.snapshots tbody tr');
     await row.first().waitFor();
@@ -263,8 +274,76 @@ describe('web console (Chromium)', () => {
     await shot(page, '07-activity-log');
 
     await page.goto(`${url}/#/env/staging/policy`);
-    await page.getByRole('heading', { name: 'Schedule' }).waitFor();
+    await page.getByRole('heading', { name: 'Schedules', exact: true }).waitFor();
     assert.match(await page.locator('main').innerText(), /Manual snapshots\s+allowed/);
+  });
+
+  it('adds a daily schedule on Schedule & retention, which a viewer only sees, and removes it', async () => {
+    const config = join(dir, 'envsnap.yaml');
+    await page.goto(`${url}/#/env/staging/policy`);
+    await page.getByRole('heading', { name: 'Schedules', exact: true }).waitFor();
+    // No schedules: list yet, so the policy's own schedule is the one run.
+    await page.locator('tr[data-schedule="policy"]').waitFor();
+    assert.match(await page.locator('tr[data-key="automatic.enabled"]').innerText(), /true/);
+
+    const form = page.locator('form.schedule-form');
+    // The fields follow the rhythm chosen.
+    await form.getByLabel('Repeat').selectOption('weekly');
+    assert.equal(await form.getByLabel('Day of the week').isVisible(), true);
+    await form.getByLabel('Repeat').selectOption('cron');
+    assert.equal(await form.getByLabel('Time', { exact: true }).isVisible(), false);
+    assert.equal(await form.getByLabel('Cron expression').isVisible(), true);
+    await form.getByLabel('ID', { exact: true }).fill('nightly');
+    await form.getByLabel('Repeat').selectOption('daily');
+    await form.getByLabel('Time', { exact: true }).fill('03:15');
+    await form.getByLabel('Time zone').fill('Mars/Olympus');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await form.getByRole('alert').filter({ hasText: /schedule: .*Mars\/Olympus/ }).waitFor();
+    assert.doesNotMatch(await readFile(config, 'utf8'), /nightly/, 'a refused schedule changes nothing');
+    await shot(page, '16-schedule-refused');
+
+    await form.getByLabel('Time zone').fill('Europe/Amsterdam');
+    await form.getByLabel('Type', { exact: true }).selectOption('db');
+    await form.getByLabel(/^Live/).check();
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    const row = page.locator('tr[data-schedule="nightly"]');
+    await row.waitFor();
+    assert.equal(await form.getByRole('alert').isHidden(), true, 'the error is gone');
+    assert.match(await row.innerText(), /daily at 03:15[\s\S]*Europe\/Amsterdam[\s\S]*live[\s\S]*db[\s\S]*never/);
+    const next = await row.locator('td[data-label="Next run"] time').getAttribute('datetime');
+    assert.ok(next && Date.parse(next) > Date.now(), `next run ${next}`);
+    assert.equal(await page.locator('tr[data-schedule="policy"]').count(), 0, "the list replaces the policy's schedule");
+    const written = await readFile(config, 'utf8');
+    assert.match(written, /id: nightly/);
+    assert.match(written, /at: "?03:15"?/);
+    assert.match(written, /timezone: Europe\/Amsterdam/);
+    await shot(page, '17-schedules');
+
+    // A viewer, on a phone-sized screen: the schedules, no form and no Remove.
+    const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    try {
+      const p = await newPage(ctx);
+      await p.goto(`${url}/#/env/staging/policy`);
+      await logIn(p, VIEWER);
+      await p.locator('tr[data-schedule="nightly"]').waitFor();
+      assert.equal(await p.locator('form.schedule-form').count(), 0);
+      assert.equal(await p.getByRole('button', { name: /Remove/ }).count(), 0);
+      assert.match(await p.locator('main').innerText(), /Your role \(viewer\) may not change schedules of staging/);
+      const o = await p.evaluate<{ doc: number; body: number }>('({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth })');
+      assert.ok(o.doc <= PHONE.width && o.body <= PHONE.width, `the schedules page is wider than the screen: ${JSON.stringify(o)}`);
+      await shot(p, '18-phone-schedules-viewer');
+    } finally {
+      await ctx.close();
+    }
+
+    await row.getByRole('button', { name: 'Remove schedule nightly' }).click();
+    const dialog = page.getByRole('dialog');
+    assert.match(await dialog.innerText(), /It is the last one/);
+    await dialog.getByRole('button', { name: 'Remove schedule nightly' }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByText('staging has no scheduled runs.').waitFor();
+    assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), 'Schedules', 'focus goes to the list');
+    assert.doesNotMatch(await readFile(config, 'utf8'), /nightly/);
   });
 
   it("disables Backup where the policy allows no manual snapshot, saying why", async () => {
@@ -331,7 +410,7 @@ describe('web console (Chromium)', () => {
     assert.match(await page.locator('.login-message').innerText(), /session has ended/);
     await shot(page, '11-session-ended');
     await logIn(page, ADMIN);
-    await page.getByRole('heading', { name: 'Schedule' }).waitFor();
+    await page.getByRole('heading', { name: 'Schedules', exact: true }).waitFor();
   });
 
   it('refuses a POST of the console session without the CSRF header', async () => {
@@ -398,11 +477,12 @@ describe('web console (Chromium)', () => {
       assert.ok(o.doc <= o.width, `the restore dialog overflows: ${JSON.stringify(o)}`);
       await shot(p, '14-phone-restore-dialog');
       await p.keyboard.press('Escape');
-      for (const [hash, row] of [['#/', 'tr[data-environment]'], ['#/env/staging/activities', 'tr[data-activity]'], ['#/users', 'tr[data-user]']]) {
+      for (const [hash, row] of [['#/', 'tr[data-environment]'], ['#/env/staging/activities', 'tr[data-activity]'], ['#/env/staging/policy', 'form.schedule-form'], ['#/users', 'tr[data-user]']]) {
         await p.goto(`${url}/${hash}`);
         await p.locator(row).first().waitFor();
         o = await overflow();
         assert.ok(o.doc <= o.width && o.body <= o.width, `${hash} is wider than the screen: ${JSON.stringify(o)}`);
+        if (hash === '#/env/staging/policy') await shot(p, '19-phone-policy');
       }
       await shot(p, '15-phone-users');
     } finally {

@@ -22,6 +22,7 @@ export function register(program: Command): void {
         printLine(`env        ${env.project}/${snap.env} (${env.type}, plan ${env.plan})`);
         if (env.backupType) printLine(`type       ${env.backupType}${env.excludeMedia ? ' (without pub/media)' : ''}`);
         printLine(`mode       ${env.mode}, ${env.trigger}${env.maintenanceMs !== undefined ? `; maintenance mode on for ${(env.maintenanceMs / 1000).toFixed(1)} s` : ''}; skew between sources ${(env.skewMs / 1000).toFixed(1)} s`);
+        if (env.imported) printLine(`imported   from ${env.imported.files.join(', ')} at ${env.imported.at}`);
       }
       printLine(`root       ${snap.root}`);
       printLine(`${env ? 'mounts    ' : 'paths     '} ${snap.paths.join(' ')}`);

@@ -10,6 +10,7 @@ import type { Logger, Progress } from '../../core/logger.ts';
 import type { EntryWriter } from '../source.ts';
 import { runOnPool } from './connection-pool.ts';
 import { withAutoIncrement } from './create-table.ts';
+import { rewriteSchema, usesAnsiQuotes } from './definitions.ts';
 import { ER, errorText, serverAddress, sqlErrno, type MysqlConnection, type MysqlConnectionSettings } from './connection.ts';
 import type { ServerInfo } from './consistent-snapshot.ts';
 import { FORMAT_VERSION, META_PATH, partPath, schemaPath, type MysqlMeta, type ObjectMeta, type PartMeta, type SchemaKind, type TableMeta } from './format.ts';
@@ -27,6 +28,8 @@ export interface CaptureContext {
   objects: DatabaseObjects;
   /** Target size of one table part. */
   partBytes: number;
+  /** Record the database under this name (meta.json, qualifiers in definitions): a scratch copy of an import. */
+  recordAs?: string;
   logger: Logger;
   progress: Progress;
   signal?: AbortSignal;
@@ -113,7 +116,8 @@ export async function captureDatabase(ctx: CaptureContext, out: EntryWriter): Pr
         checkAbort();
         const def = await showCreateObject(w0, db, kind, name).catch((err) => Promise.reject(readFailure(settings, `${kind} "${name}"`, err)));
         const file = schemaPath(dir, name);
-        await write(file, Buffer.from(def.sql, 'utf8'));
+        const sql = ctx.recordAs === undefined ? def.sql : rewriteSchema(def.sql, db, ctx.recordAs, usesAnsiQuotes(def.sqlMode));
+        await write(file, Buffer.from(sql, 'utf8'));
         objectMetas[key].push({
           name,
           file,
@@ -172,7 +176,7 @@ export async function captureDatabase(ctx: CaptureContext, out: EntryWriter): Pr
     });
     const meta: MysqlMeta = {
       format: FORMAT_VERSION,
-      database: db,
+      database: ctx.recordAs ?? db,
       characterSet: objects.characterSet,
       collation: objects.collation,
       server: { flavor: ctx.server.flavor, version: ctx.server.version },

@@ -114,15 +114,24 @@ export class MysqlConnection {
     });
   }
 
-  /** Connects (without a default database: every statement names its database) and sets the session up. */
-  static async open(settings: MysqlConnectionSettings): Promise<MysqlConnection> {
+  /**
+   * Connects (without a default database: every statement names its database) and sets the session up.
+   * `binaryClient`: statements are sent as the bytes of their latin1 text (one byte a character), so a
+   * script that is not valid UTF-8 (a dump's raw strings) reaches the server unchanged, whatever SET
+   * NAMES it runs; the session's character set is the caller's to set, and server messages arrive
+   * as latin1 text.
+   */
+  static async open(settings: MysqlConnectionSettings, opts: { binaryClient?: boolean } = {}): Promise<MysqlConnection> {
     const raw = mysql.createConnection({
       host: settings.host,
       port: settings.port,
       socketPath: settings.socket,
       user: settings.user,
       password: settings.password,
-      charset: 'UTF8MB4_GENERAL_CI',
+      charset: opts.binaryClient ? 'BINARY' : 'UTF8MB4_GENERAL_CI',
+      // mysql2 follows a SET NAMES the server reports through session tracking by re-encoding what it
+      // sends: a binary client must not, or the bytes would be sent as the UTF-8 of their latin1 text.
+      ...(opts.binaryClient ? { flags: ['-SESSION_TRACK'] } : {}),
       supportBigNumbers: true,
       bigNumberStrings: true,
       dateStrings: true,

@@ -9,6 +9,11 @@ import { quoteIdent } from './quote.ts';
 
 const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 
+/** Whether an object created under this sql_mode reads "…" as a quoted name (ANSI_QUOTES, or ANSI which implies it). */
+export function usesAnsiQuotes(sqlMode: string | undefined): boolean {
+  return /\bANSI_QUOTES\b|\bANSI\b/i.test(sqlMode ?? '');
+}
+
 /**
  * Replaces every schema qualifier `from` (an identifier directly followed by a dot) with `to`.
  * `ansiQuotes`: the object was created with ANSI_QUOTES, so "…" quotes identifiers, not strings.

@@ -15,10 +15,15 @@ import { admin, dropDatabases, newDatabaseName, run, settingsFor } from './test-
 describe('MySQL source: the database disappears during a snapshot', () => {
   let conn: MysqlConnection;
   const db = newDatabaseName('vanish');
+  // A user of its own: other test files share the server, so only this user's connections are this test's.
+  const user = newDatabaseName('u').slice(0, 32);
+  const password = 'vanish test password';
 
   before(async () => {
     conn = await admin();
     await run(conn, [
+      `CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`,
+      `GRANT ALL PRIVILEGES ON *.* TO '${user}'@'%'`,
       `CREATE DATABASE ${db}`,
       `CREATE TABLE ${db}.a (id INT PRIMARY KEY, v VARCHAR(20))`,
       `CREATE TABLE ${db}.b (id INT PRIMARY KEY, v VARCHAR(20))`,
@@ -28,11 +33,12 @@ describe('MySQL source: the database disappears during a snapshot', () => {
   });
   after(async () => {
     await dropDatabases(conn, db);
+    await run(conn, [`DROP USER IF EXISTS '${user}'@'%'`]);
     await conn.close();
   });
 
   it('fails with SOURCE_FAILED naming the source, and releases its connections', async () => {
-    const settings = await settingsFor(db, { name: 'database default' });
+    const settings = await settingsFor(db, { name: 'database default', user, password });
     const source = new MysqlSource(settings, { parallel: 2 });
     const opts = { logger: new MemoryLogger(), progress: noProgress };
     await source.open(opts);

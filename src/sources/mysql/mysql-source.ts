@@ -17,6 +17,12 @@ export interface MysqlSourceOptions {
   parallel?: number;
   /** Target size of one table part in bytes (default 32 MiB); smaller parts spread a table over more connections. */
   partBytes?: number;
+  /**
+   * The database is a scratch copy of an imported dump (scratch-database.ts): record it under this
+   * name, as if captured from it, and without the server's binlog position or GTID, which say
+   * nothing about the dump.
+   */
+  importedAs?: string;
 }
 
 export class MysqlSource implements Source {
@@ -25,6 +31,7 @@ export class MysqlSource implements Source {
   private readonly settings: MysqlConnectionSettings;
   private readonly parallel: number;
   private readonly partBytes: number;
+  private readonly importedAs: string | undefined;
   private control: MysqlConnection | undefined;
   private workers: MysqlConnection[] = [];
   private server: ServerInfo | undefined;
@@ -38,6 +45,7 @@ export class MysqlSource implements Source {
     this.name = settings.name;
     this.parallel = Math.max(1, Math.floor(opts.parallel ?? 2));
     this.partBytes = Math.max(1, opts.partBytes ?? 32 * 1024 * 1024);
+    this.importedAs = opts.importedAs;
   }
 
   async open(opts: CaptureOptions): Promise<void> {
@@ -85,6 +93,7 @@ export class MysqlSource implements Source {
         server: this.server,
         objects: this.objects,
         partBytes: this.partBytes,
+        ...(this.importedAs !== undefined ? { recordAs: this.importedAs } : {}),
         logger: opts.logger,
         progress: opts.progress,
         signal: opts.signal,
@@ -105,6 +114,7 @@ export class MysqlSource implements Source {
   }
 
   private details(): Record<string, unknown> {
+    if (this.importedAs !== undefined) return { database: this.importedAs };
     return {
       database: this.settings.database,
       ...this.point,

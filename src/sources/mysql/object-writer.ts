@@ -8,7 +8,7 @@
 import { EnvsnapError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ER, errorText, sqlErrno, type MysqlConnection, type MysqlConnectionSettings } from './connection.ts';
-import { definerOf, rewriteSchema, withoutDefiner } from './definitions.ts';
+import { definerOf, rewriteSchema, usesAnsiQuotes, withoutDefiner } from './definitions.ts';
 import { quoteIdent, quoteString } from './quote.ts';
 import type { ObjectDefinition, ObjectKind } from './schema-reader.ts';
 
@@ -52,7 +52,7 @@ export async function createObjects(
 }
 
 async function createObject(conn: MysqlConnection, db: string, def: NamedDefinition, opts: { fromDb: string; settings: MysqlConnectionSettings; logger: Logger }): Promise<void> {
-  const ansiQuotes = /\bANSI_QUOTES\b|\bANSI\b/i.test(def.sqlMode ?? '');
+  const ansiQuotes = usesAnsiQuotes(def.sqlMode);
   const sql = rewriteSchema(def.sql, opts.fromDb, db, ansiQuotes);
   // mysql2 sends statements as UTF-8: another client character set is only safe for ASCII text.
   const charset = UTF8.test(def.characterSetClient) || /^[\x00-\x7f]*$/.test(sql) ? def.characterSetClient : 'utf8mb4';

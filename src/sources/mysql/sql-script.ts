@@ -6,7 +6,7 @@
  * The layout is described in sql-dump.ts.
  */
 import type { ServerFlavor } from './consistent-snapshot.ts';
-import { rewriteSchema } from './definitions.ts';
+import { rewriteSchema, usesAnsiQuotes } from './definitions.ts';
 import { quoteIdent, quoteString } from './quote.ts';
 import type { ObjectDefinition, ObjectKind } from './schema-reader.ts';
 
@@ -140,7 +140,7 @@ const DROP_KIND: Record<ObjectKind, string> = { view: 'VIEW', trigger: 'TRIGGER'
  * DROP … IF EXISTS, the definition under its own session settings, and the dump's settings back.
  */
 export function objectStatements(kind: ObjectKind, name: string, def: ObjectDefinition, db: string, flavor: ServerFlavor): string {
-  const ansiQuotes = /\bANSI_QUOTES\b|\bANSI\b/i.test(def.sqlMode ?? '');
+  const ansiQuotes = usesAnsiQuotes(def.sqlMode);
   const sql = withoutOwnSchema(def.sql, db, ansiQuotes);
   const prepared = flavor === 'mariadb' || kind === 'view';
   // Without PREPARE the file's UTF-8 is read in the client character set: only safe for ASCII text.

@@ -13,12 +13,15 @@ import { createObjects, type NamedDefinition } from './object-writer.ts';
 import { qualified, quoteIdent } from './quote.ts';
 import { listObjects, showCreateObject } from './schema-reader.ts';
 
-/** `<db>__envsnap_new` / `<db>__envsnap_old`, shortened with a hash when the name would pass 64 characters. */
-export function stagingSchema(db: string, which: 'new' | 'old'): string {
+/**
+ * `<db>__envsnap_new` / `<db>__envsnap_old` (restores), `<db>__envsnap_import_<hex>` (imports; `which`
+ * at most 20 characters), shortened with a hash of `db` when the name would pass 64 characters.
+ */
+export function stagingSchema(db: string, which: string): string {
   const name = `${db}__envsnap_${which}`;
   if (name.length <= 64) return name;
   const hash = createHash('sha256').update(db).digest('hex').slice(0, 8);
-  return `${db.slice(0, 40)}__envsnap_${which}_${hash}`;
+  return `${db.slice(0, Math.min(40, 64 - 20 - which.length))}__envsnap_${which}_${hash}`;
 }
 
 export interface SwapPlan {

@@ -1,0 +1,154 @@
+/**
+ * End to end on S3: the real CLI against a real S3 server (Swift with s3api, see
+ * src/testing/servers.ts) with `--repo s3://BUCKET/PREFIX` / ENVSNAP_REPO and the SDK's standard
+ * environment variables. init creates the bucket; a file tree survives snapshot → restore byte for
+ * byte with its metadata; check --read-data is clean; refused credentials and a missing bucket fail
+ * with one clear line and their exit codes. Then the fault a remote store adds: the S3 server
+ * killed in the middle of a ~100 MB upload — the next snapshot completes, check is clean, and every
+ * listed snapshot restores.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { testS3Client } from '../../src/testing/s3-test-client.ts';
+import { s3Env, startSwift, testS3, uniqueBucket } from '../../src/testing/servers.ts';
+import {
+  assertTreesEqual,
+  makeFixtureTree,
+  oneErrorLine,
+  pseudoRandom,
+  runCli,
+  runJson,
+  runOk,
+  spawnCli,
+  tempDir,
+  waitFor,
+  writePseudoRandomFile,
+} from './helpers.ts';
+
+interface CreateJson {
+  snapshotId: string;
+  partial: boolean;
+}
+
+// The tests are independent (a bucket each, the fault test its own server): run them side by side.
+describe('an S3 repository through the CLI', { concurrency: true }, () => {
+  it('init creates the bucket; a file tree restores byte for byte; check --read-data is clean', async (t) => {
+    const info = await testS3();
+    const env = s3Env(info);
+    const bucket = uniqueBucket();
+    const repo = `s3://${bucket}/shop/prod`;
+    const dir = await tempDir(t);
+    const src = join(dir, 'src');
+    await mkdir(src);
+    await makeFixtureTree(src);
+
+    const init = await runOk(['--repo', repo, 'init'], { env });
+    assert.match(init.stderr, new RegExp(`created bucket ${bucket} at ${info.endpoint.replaceAll('.', '\\.')}`));
+    assert.match(init.stdout, new RegExp(`created repository \\w+ at s3://${bucket}/shop/prod\\n`));
+    const again = await runCli(['--repo', repo, 'init'], { env });
+    assert.equal(again.code, 1);
+    assert.match(oneErrorLine(again), /already holds an envsnap repository/);
+
+    const created = await runJson<CreateJson>(['snapshot:create'], { repo, env, cwd: src });
+    assert.equal(created.partial, false);
+    const listed = await runJson<{ id: string }[]>(['snapshot:list'], { repo, env });
+    assert.deepEqual(
+      listed.map((s) => s.id),
+      [created.snapshotId],
+    );
+
+    const target = join(dir, 'restore');
+    await runOk(['--repo', repo, 'snapshot:restore', created.snapshotId, '--target', target], { env });
+    await assertTreesEqual(src, target);
+
+    const check = await runOk(['check', '--read-data'], { repo, env });
+    assert.match(check.stdout, /no errors found/);
+  });
+
+  it('refused credentials: one line naming the bucket, exit code 13, no secret', async () => {
+    const info = await testS3();
+    const bucket = uniqueBucket();
+    const repo = `s3://${bucket}/r`;
+    await runOk(['init'], { repo, env: s3Env(info) });
+    const secret = 'wrong-secret-0123456789';
+    for (const args of [['snapshot:list'], ['snapshot:create', '.']]) {
+      const r = await runCli(args, { repo, env: { ...s3Env(info), AWS_SECRET_ACCESS_KEY: secret } });
+      assert.equal(r.code, 13, `envsnap ${args.join(' ')}: ${r.stderr}`);
+      const line = oneErrorLine(r);
+      assert.match(line, new RegExp(`bucket ${bucket}`));
+      assert.match(line, /credentials were refused/);
+      assert.doesNotMatch(r.stderr + r.stdout, new RegExp(secret));
+    }
+  });
+
+  it('a missing bucket: commands other than init say so and how to create it, exit code 10', async () => {
+    const info = await testS3();
+    const bucket = uniqueBucket();
+    const r = await runCli(['snapshot:list'], { repo: `s3://${bucket}/r`, env: s3Env(info) });
+    assert.equal(r.code, 10, r.stderr);
+    const line = oneErrorLine(r);
+    assert.match(line, new RegExp(`bucket ${bucket} does not exist`));
+    assert.match(line, new RegExp(`envsnap init --repo s3://${bucket}/r`));
+    const other = await runCli(['--repo', 'ftp://example/r', 'snapshot:list'], { env: s3Env(info) });
+    assert.equal(other.code, 1);
+    assert.match(oneErrorLine(other), /unsupported scheme/);
+  });
+
+  it('the S3 server killed in the middle of an upload: that snapshot fails naming the endpoint; the next one completes, check is clean, every listed snapshot restores', async (t) => {
+    // A private server: killing the shared one would break the other tests.
+    const swift = await startSwift();
+    t.after(() => swift.stop());
+    // Few attempts, so the run fails soon after the server goes away instead of retrying for seconds.
+    const env = { ...s3Env(swift.info), AWS_MAX_ATTEMPTS: '2' };
+    const bucket = uniqueBucket();
+    const repo = `s3://${bucket}/repo`;
+    const dir = await tempDir(t);
+    const src = join(dir, 'src');
+    await mkdir(join(src, 'small'), { recursive: true });
+    for (let i = 0; i < 5; i++) await writePseudoRandomFile(join(src, `big${i}.bin`), 20 * 1024 * 1024, `s3 big ${i}`);
+    for (let i = 0; i < 200; i++) await writeFile(join(src, 'small', `f${i}.bin`), pseudoRandom(1000 + i * 37, `s3 small ${i}`));
+    await runOk(['init'], { repo, env });
+
+    const raw = testS3Client(swift.info);
+    t.after(() => raw.destroy());
+    const first = spawnCli(['snapshot:create', '.'], { repo, env, cwd: src });
+    // Mid-upload: a pack upload has started (its multipart upload exists) or a pack is there.
+    await waitFor(
+      async () => {
+        const [objects, uploads] = await Promise.all([
+          raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'repo/data/' })),
+          raw.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'repo/data/' })),
+        ]);
+        return (objects.KeyCount ?? 0) + (uploads.Uploads?.length ?? 0) > 0;
+      },
+      'the first pack upload',
+      60_000,
+      20,
+    );
+    await swift.killProxy();
+    const failed = await first.done;
+    assert.equal(failed.code, 1, `the snapshot survived the server going away:\n${failed.stderr}`);
+    assert.match(oneErrorLine(failed), new RegExp(`cannot reach the S3 endpoint ${swift.info.endpoint.replaceAll('.', '\\.')}`));
+
+    await swift.startProxy();
+    const second = await runJson<CreateJson>(['snapshot:create', '.'], { repo, env, cwd: src });
+    assert.equal(second.partial, false);
+
+    const check = await runOk(['check'], { repo, env });
+    assert.match(check.stdout, /no errors found/);
+    const listed = await runJson<{ id: string }[]>(['snapshot:list'], { repo, env });
+    assert.deepEqual(
+      listed.map((s) => s.id),
+      [second.snapshotId],
+      'the interrupted snapshot is not listed',
+    );
+    for (const s of listed) {
+      const target = join(dir, `restore-${s.id}`);
+      await runOk(['snapshot:restore', s.id, '--target', target], { repo, env });
+      await assertTreesEqual(src, target);
+    }
+  });
+});
