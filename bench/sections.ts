@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-export const SECTION_NAMES = ['db', 'server'] as const;
+export const SECTION_NAMES = ['db', 'server', 's3'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 const markers = (name: SectionName) => [`<!-- bench:${name} start -->`, `<!-- bench:${name} end -->`] as const;

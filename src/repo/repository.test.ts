@@ -45,3 +45,32 @@ describe('Repository keys', () => {
     await assert.rejects(repo.removeKey(repo.keyId), /the one in use/);
   });
 });
+
+describe('Repository.init on a location that holds objects', () => {
+  const refusal = async (store: MemoryStore) => {
+    let message = '';
+    await assert.rejects(Repository.init(store, 'pw', opts), (e) => {
+      message = (e as Error).message;
+      return isEnvsnapError(e, 'INVALID_ARGUMENT');
+    });
+    return message;
+  };
+
+  it('calls leftovers of an interrupted init (config and envsnap key files) an unfinished repository', async () => {
+    const store = new MemoryStore();
+    await (await Repository.init(store, 'pw', opts)).close();
+    await store.delete(Names.marker);
+    assert.match(await refusal(store), /holds an unfinished envsnap repository/);
+  });
+
+  it("never calls another tool's repository ours, even with a config object", async () => {
+    const store = new MemoryStore();
+    await store.create();
+    await store.put('config', Buffer.from('restic config'));
+    await store.put('keys/0123abcd', Buffer.from('{"kdf":"scrypt"}'));
+    const m = await refusal(store);
+    assert.match(m, /is not empty \(it holds 2 object\(s\) that are not an envsnap repository/);
+    assert.doesNotMatch(m, /unfinished|delete/);
+    assert.equal((await store.get('config')).toString(), 'restic config', 'nothing was touched');
+  });
+});

@@ -60,17 +60,7 @@ export class Repository {
   static async init(store: BlobStore, password: string, opts: { clock: Clock; kdf?: KdfParams }): Promise<Repository> {
     if (await store.exists()) {
       const any = await first(store.list(''));
-      if (any !== undefined) {
-        const marker = await store.stat(Names.marker);
-        throw new EnvsnapError(
-          'INVALID_ARGUMENT',
-          marker
-            ? `${store.location} already holds an envsnap repository: use it as it is, or choose another location`
-            : (await store.stat(Names.config))
-              ? `${store.location} holds an unfinished repository (an interrupted init): delete the directory and run init again`
-              : `${store.location} is not empty: choose an empty or new directory for the repository`,
-        );
-      }
+      if (any !== undefined) throw new EnvsnapError('INVALID_ARGUMENT', await whyNotEmpty(store));
     }
     await store.create();
     const master = newMasterKey();
@@ -290,6 +280,34 @@ export class Repository {
     await this.store.delete(Names.key(this.keyId));
     return newId;
   }
+}
+
+/**
+ * Why init refuses a location that holds objects: an envsnap repository, the leftovers of an
+ * interrupted envsnap init (only `config` and envsnap key files), or anything else — another tool's
+ * repository among them (restic's also has a `config`), which must never be called ours.
+ */
+async function whyNotEmpty(store: BlobStore): Promise<string> {
+  if (await store.stat(Names.marker)) return `${store.location} already holds an envsnap repository: use it as it is, or choose another location`;
+  const names: string[] = [];
+  for await (const b of store.list('')) {
+    names.push(b.name);
+    if (names.length > 100) break;
+  }
+  const leftovers = names.every((n) => n === Names.config || n.startsWith('keys/'));
+  const keys = names.filter((n) => n.startsWith('keys/'));
+  if (leftovers && keys.length > 0) {
+    let ours = true;
+    for (const k of keys) {
+      try {
+        parseKeyFile(await store.get(k), idOf(k));
+      } catch {
+        ours = false;
+      }
+    }
+    if (ours) return `${store.location} holds an unfinished envsnap repository (an interrupted init): delete what is in it and run init again`;
+  }
+  return `${store.location} is not empty (it holds ${names.length > 100 ? 'more than 100' : names.length} object(s) that are not an envsnap repository, e.g. ${names[0]}): choose an empty or new location for the repository (a new directory, or an unused bucket prefix)`;
 }
 
 async function first<T>(it: AsyncIterable<T>): Promise<T | undefined> {

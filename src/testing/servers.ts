@@ -220,6 +220,10 @@ export const SWIFT_PACKAGES = [
   { binary: 'memcached', pkg: 'memcached' },
 ];
 
+/** A second user of the same account without .admin: Swift grants it nothing, so every S3 call is refused (AccessDenied). */
+export const SWIFT_READER = { accessKeyId: 'test:reader', secretAccessKey: 'reading' } as const;
+const SWIFT_READER_SECRET = SWIFT_READER.secretAccessKey;
+
 /** The test user of Swift's tempauth, which s3api takes as access key `test:tester`, secret `testing`. */
 const SWIFT_ACCESS_KEY = 'test:tester';
 const SWIFT_SECRET_KEY = 'testing';
@@ -296,6 +300,7 @@ allow_multipart_uploads = true
 [filter:tempauth]
 use = egg:swift#tempauth
 user_test_tester = ${SWIFT_SECRET_KEY} .admin
+user_test_reader = ${SWIFT_READER_SECRET}
 [filter:cache]
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:${memcachedPort}

@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { testS3Client } from '../../src/testing/s3-test-client.ts';
-import { s3Env, startSwift, testS3, uniqueBucket } from '../../src/testing/servers.ts';
+import { s3Env, startSwift, SWIFT_READER, testS3, uniqueBucket, type S3Info } from '../../src/testing/servers.ts';
 import {
   assertTreesEqual,
   makeFixtureTree,
@@ -84,6 +84,42 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     }
   });
 
+  it('a user without access to the bucket: list and writes refused with exit code 13 naming the bucket; nothing changes', async () => {
+    const info = await testS3();
+    const bucket = uniqueBucket();
+    const repo = `s3://${bucket}/r`;
+    await runOk(['init'], { repo, env: s3Env(info) });
+    const before = await objectKeys(info, bucket);
+    const reader = { ...s3Env(info), AWS_ACCESS_KEY_ID: SWIFT_READER.accessKeyId, AWS_SECRET_ACCESS_KEY: SWIFT_READER.secretAccessKey };
+    for (const args of [['snapshot:list'], ['snapshot:create', '.'], ['prune']]) {
+      const r = await runCli(args, { repo, env: reader });
+      assert.equal(r.code, 13, `envsnap ${args.join(' ')}: ${r.stderr}`);
+      assert.match(oneErrorLine(r), new RegExp(`bucket ${bucket}`));
+    }
+    assert.deepEqual(await objectKeys(info, bucket), before);
+  });
+
+  it("a prefix holding another tool's data: init refuses it, other commands say it is not an envsnap repository; nothing is touched", async () => {
+    const info = await testS3();
+    const bucket = uniqueBucket();
+    const client = testS3Client(info);
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const key of ['other/config', 'other/keys/0123abcd', 'other/data/01/0123abcd', 'other/snapshots/89ab']) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(`not envsnap: ${key}`) }));
+    }
+    const before = await objectKeys(info, bucket);
+    const repo = `s3://${bucket}/other`;
+    const init = await runCli(['init'], { repo, env: s3Env(info) });
+    assert.equal(init.code, 1);
+    assert.match(oneErrorLine(init), new RegExp(`s3://${bucket}/other is not empty`));
+    for (const args of [['snapshot:list'], ['snapshot:create', '.'], ['prune'], ['check']]) {
+      const r = await runCli(args, { repo, env: s3Env(info) });
+      assert.equal(r.code, 10, `envsnap ${args.join(' ')}: ${r.stderr}`);
+      assert.match(oneErrorLine(r), /is not an envsnap repository/);
+    }
+    assert.deepEqual(await objectKeys(info, bucket), before);
+  });
+
   it('a missing bucket: commands other than init say so and how to create it, exit code 10', async () => {
     const info = await testS3();
     const bucket = uniqueBucket();
@@ -152,3 +188,16 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     }
   });
 });
+
+/** Every object key of the bucket with its size, sorted. */
+async function objectKeys(info: S3Info, bucket: string): Promise<string[]> {
+  const client = testS3Client(info);
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) out.push(`${o.Key} ${o.Size}`);
+    token = page.NextContinuationToken;
+  } while (token);
+  return out.sort();
+}
