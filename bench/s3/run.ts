@@ -5,11 +5,12 @@
  * verified file by file. Results go into the bench:s3 section of docs/BENCHMARKS.md.
  * Env: BENCH_S3_SCALE (fraction of the 2 GiB data set, default 1), BENCH_DIR (data directory).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { s3Env, startSwift } from '../../src/testing/servers.ts';
+import { ensureDebianPackages, s3Env, startSwift } from '../../src/testing/servers.ts';
 import { datasetSpec, ensureDataset } from '../dataset.ts';
 import { measure } from '../measure.ts';
 import { sectionText, writeSection } from '../sections.ts';
@@ -60,6 +61,16 @@ interface PhaseResult {
   mbPerS: number;
 }
 
+/** A throw-away certificate for 127.0.0.1 (openssl, from Debian's package when missing). */
+function selfSignedCertificate(): { cert: string; key: string; certFile: string } {
+  ensureDebianPackages([{ binary: 'openssl', pkg: 'openssl' }]);
+  const certFile = join(WORK, 'proxy-cert.pem');
+  const keyFile = join(WORK, 'proxy-key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), certFile };
+}
+
 async function main(): Promise<void> {
   const scale = Number(process.env.BENCH_S3_SCALE ?? '1');
   const dataDir = resolve(process.env.BENCH_DIR ?? join(import.meta.dirname, '..', '.work', 'data'));
@@ -74,10 +85,11 @@ async function main(): Promise<void> {
   log('starting Swift');
   const swift = await startSwift();
   const endpoint = new URL(swift.info.endpoint);
-  const proxy = new Proxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+  const tls = selfSignedCertificate();
+  const proxy = new Proxy({ host: endpoint.hostname, port: Number(endpoint.port), ...tls });
   await proxy.start();
-  const proxied = `http://127.0.0.1:${proxy.port}`;
-  const aws = { ...s3Env(swift.info), AWS_ENDPOINT_URL_S3: proxied };
+  const proxied = `https://127.0.0.1:${proxy.port}`;
+  const aws = { ...s3Env(swift.info), AWS_ENDPOINT_URL_S3: proxied, NODE_EXTRA_CA_CERTS: tls.certFile };
 
   const tools = {
     envsnap: {
@@ -88,11 +100,14 @@ async function main(): Promise<void> {
     },
     restic: {
       env: { AWS_ACCESS_KEY_ID: swift.info.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.info.secretAccessKey, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: join(WORK, 'restic-cache') },
-      init: ['restic', '-r', `s3:${proxied}/bench-restic`, '-o', 's3.bucket-lookup=path', 'init', '--repository-version', '2'],
-      snapshot: ['restic', '-r', `s3:${proxied}/bench-restic`, '-o', 's3.bucket-lookup=path', 'backup', '.'],
-      restore: (t: string) => ['restic', '-r', `s3:${proxied}/bench-restic`, '-o', 's3.bucket-lookup=path', 'restore', 'latest', '--target', t],
+      init: [...resticArgs(), 'init', '--repository-version', '2'],
+      snapshot: [...resticArgs(), 'backup', '.'],
+      restore: (t: string) => [...resticArgs(), 'restore', 'latest', '--target', t],
     },
   };
+  function resticArgs(): string[] {
+    return ['restic', '-r', `s3:${proxied}/bench-restic`, '--cacert', tls.certFile, '-o', 's3.bucket-lookup=path'];
+  }
   const results: Record<string, { snapshot: PhaseResult; restore: PhaseResult }> = {};
   try {
     for (const [name, t] of Object.entries(tools)) {
@@ -133,7 +148,7 @@ async function main(): Promise<void> {
     '',
     `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores). Data set: ${data.files} files, ${(data.bytes / 2 ** 20).toFixed(0)} MiB (the data set of the first section${scale !== 1 ? `, scale ${scale}` : ''}).`,
     '',
-    'Both tools write to one OpenStack Swift server with its S3 API on loopback (the test setup\'s), through a counting proxy; each restore is verified file by file. envsnap: `s3://` repository, default settings. restic: `s3:` backend with path-style addressing, repository v2 (compression auto).',
+    'Both tools write to one OpenStack Swift server with its S3 API on loopback (the test setup\'s), through a counting HTTPS proxy (TLS towards the tools: over plain HTTP restic signs uploads as aws-chunked streams, which Swift refuses); each restore is verified file by file. envsnap: `s3://` repository, default settings. restic: `s3:` backend with path-style addressing, repository v2 (compression auto).',
     '',
     '| Tool | Phase | Wall (s) | MB/s | CPU (s) | Peak RSS (MiB) | Requests | By method |',
     '|---|---|---:|---:|---:|---:|---:|---|',

@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Logger, Progress } from '../core/logger.ts';
+import type { S3Config } from '../config/project-config.ts';
 
 export interface AppContext {
   clock: Clock;
@@ -12,7 +13,9 @@ export interface AppContext {
 }
 
 export interface RepoRef {
-  /** A directory path (S3 URLs come later). */
+  /** A directory path or an s3://BUCKET/PREFIX URL. */
   location: string;
   password: string;
+  /** How to reach an s3:// location (envsnap.yaml's `s3:` block); unset: the AWS SDK's standard chain. */
+  s3?: S3Config;
 }

@@ -6,7 +6,9 @@ import { EnvsnapError } from '../core/errors.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { CachedStore } from '../storage/cached/cached-store.ts';
 import { LocalStore } from '../storage/local/local-store.ts';
-import { S3Store } from '../storage/s3/s3-store.ts';
+import { S3Store, type S3StoreOptions } from '../storage/s3/s3-store.ts';
+import { isLocalOrIpHost } from '../storage/s3/s3-settings.ts';
+import type { S3Config } from '../config/project-config.ts';
 import { isS3Url } from '../storage/s3/s3-location.ts';
 import { Repository } from '../repo/repository.ts';
 import type { AppContext, RepoRef } from './context.ts';
@@ -15,16 +17,43 @@ import type { AppContext, RepoRef } from './context.ts';
  * The store of a repository location. S3 settings (endpoint, path style, parallelism) and
  * credentials come from the SDK's standard environment variables and files, read by the store.
  */
-export function storeFor(location: string): BlobStore {
-  if (isS3Url(location)) return new S3Store(location);
+export function storeFor(location: string, s3?: S3Config): BlobStore {
+  if (isS3Url(location)) return new S3Store(location, s3 ? s3StoreOptions(s3) : {});
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     throw new EnvsnapError('INVALID_ARGUMENT', `repository location ${location} uses an unsupported scheme: give a directory path or an s3://BUCKET/PREFIX URL`);
   }
   return new LocalStore(resolve(location));
 }
 
+/**
+ * envsnap.yaml's `s3:` block as store options. Credentials are read here, at use, from the
+ * environment variables the block names; a variable that is not set is an error naming it.
+ */
+export function s3StoreOptions(c: S3Config): S3StoreOptions {
+  const need = (name: string, key: string) => {
+    const v = process.env[name];
+    if (v === undefined || v === '') throw new EnvsnapError('CONFIG', `environment variable ${name} (s3.${key} in envsnap.yaml) is not set: export it with the S3 ${key.replace(/_env$/, '').replaceAll('_', ' ')}`);
+    return v;
+  };
+  const credentials =
+    c.accessKeyIdEnv && c.secretAccessKeyEnv
+      ? { accessKeyId: need(c.accessKeyIdEnv, 'access_key_id_env'), secretAccessKey: need(c.secretAccessKeyEnv, 'secret_access_key_env'), ...(c.sessionTokenEnv ? { sessionToken: need(c.sessionTokenEnv, 'session_token_env') } : {}) }
+      : undefined;
+  return {
+    settings: {
+      ...(c.endpoint !== undefined ? { endpoint: c.endpoint } : {}),
+      ...(c.pathStyle !== undefined ? { forcePathStyle: c.pathStyle } : c.endpoint !== undefined ? { forcePathStyle: isLocalOrIpHost(new URL(c.endpoint).hostname) } : {}),
+    },
+    client: {
+      ...(c.region !== undefined ? { region: c.region } : {}),
+      ...(c.profile !== undefined ? { profile: c.profile } : {}),
+      ...(credentials ? { credentials } : {}),
+    },
+  };
+}
+
 export async function openRepository(ctx: AppContext, ref: RepoRef): Promise<Repository> {
-  const store = storeFor(ref.location);
+  const store = storeFor(ref.location, ref.s3);
   if (store instanceof S3Store) await store.checkBucket();
   return Repository.open(withCache(store), ref.password, { clock: ctx.clock });
 }
@@ -45,7 +74,7 @@ function withCache(store: BlobStore): BlobStore {
 
 export async function initRepository(ctx: AppContext, ref: RepoRef): Promise<Repository> {
   if (ref.password.length === 0) throw new EnvsnapError('INVALID_ARGUMENT', 'empty password: set ENVSNAP_PASSWORD or use --password-file');
-  const store = storeFor(ref.location);
+  const store = storeFor(ref.location, ref.s3);
   const repo = await Repository.init(store, ref.password, { clock: ctx.clock });
   if (store instanceof S3Store && store.bucketCreated) ctx.logger.info(`created bucket ${store.bucket} at ${store.endpoint}`);
   return repo;

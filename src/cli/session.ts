@@ -67,7 +67,10 @@ export class Session {
 
   async repoRef(confirmNew = false): Promise<RepoRef> {
     const location = await this.repoLocation();
-    return { location, password: await this.repoPassword(confirmNew) };
+    // envsnap.yaml's s3: block describes its own repository, not one given with --repo elsewhere.
+    const project = await this.project();
+    const s3 = project?.s3 && location === project.repository ? project.s3 : undefined;
+    return { location, password: await this.repoPassword(confirmNew), ...(s3 ? { s3 } : {}) };
   }
 
   /** The repository password: --password-file and ENVSNAP_PASSWORD win; then the configuration's password_env/password_file; then a prompt. */

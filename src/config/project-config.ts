@@ -101,6 +101,20 @@ export interface EnvironmentConfig {
   copyTo?: CopyToConfig;
 }
 
+/**
+ * How to reach an s3:// repository, from the `s3:` block of envsnap.yaml; anything unset is left to
+ * the AWS SDK's standard chain. Credentials appear only as names of environment variables.
+ */
+export interface S3Config {
+  endpoint?: string;
+  region?: string;
+  pathStyle?: boolean;
+  profile?: string;
+  accessKeyIdEnv?: string;
+  secretAccessKeyEnv?: string;
+  sessionTokenEnv?: string;
+}
+
 export interface ProjectConfig {
   /** Absolute path of the configuration file. */
   file: string;
@@ -108,6 +122,8 @@ export interface ProjectConfig {
   /** Absolute path, or an s3:// URL as written. */
   repository: string;
   password: SecretRef;
+  /** The `s3:` block, for an s3:// repository. */
+  s3?: S3Config;
   /** In the order of the file. */
   environments: Map<string, EnvironmentConfig>;
 }

@@ -10,7 +10,7 @@ import { resolvePolicy, type PolicyLayers } from '../policy/resolve.ts';
 import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { ConfigErrors, KeyPath } from './config-error.ts';
 import { parseSchedule } from '../policy/schedule.ts';
-import type { CopyToConfig, DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig, ScheduleConfig } from './project-config.ts';
+import type { CopyToConfig, DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig, S3Config, ScheduleConfig } from './project-config.ts';
 import { NAME_PATTERN, NAME_RULE, type CopyToInput, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput, type ScheduleEntryInput } from './schema.ts';
 import { InlineSecret, type Secret, type SecretRef } from './secrets.ts';
 
@@ -22,7 +22,26 @@ export function resolveProject(input: ProjectInput, file: string, dir: string, e
     if (!NAME_PATTERN.test(name)) throw errors.at(path, 'invalid environment name', `rename it: ${NAME_RULE}`);
     environments.set(name, resolveEnvironment(name, env, dir, path, errors, input, repository));
   }
-  return { file, project: input.project, repository, password: secretRef(input, dir, [], errors), environments };
+  const s3 = resolveS3(input, repository, errors);
+  return { file, project: input.project, repository, password: secretRef(input, dir, [], errors), ...(s3 ? { s3 } : {}), environments };
+}
+
+function resolveS3(input: ProjectInput, repository: string, errors: ConfigErrors): S3Config | undefined {
+  const s = input.s3;
+  if (!s) return undefined;
+  if (!repository.startsWith('s3://')) throw errors.at(['s3'], 'settings for S3 but the repository is not an s3:// URL', 'remove the s3: block, or set repository: s3://BUCKET/PREFIX');
+  if ((s.access_key_id_env === undefined) !== (s.secret_access_key_env === undefined)) {
+    throw errors.at(['s3'], 'only one of access_key_id_env and secret_access_key_env', 'name both environment variables, or neither (then the AWS SDK finds the credentials)');
+  }
+  if (s.profile !== undefined && s.access_key_id_env !== undefined) throw errors.at(['s3', 'profile'], 'a profile and access key variables together', 'use one of them');
+  return {
+    ...(s.endpoint !== undefined ? { endpoint: s.endpoint } : {}),
+    ...(s.region !== undefined ? { region: s.region } : {}),
+    ...(s.path_style !== undefined ? { pathStyle: s.path_style } : {}),
+    ...(s.profile !== undefined ? { profile: s.profile } : {}),
+    ...(s.access_key_id_env !== undefined ? { accessKeyIdEnv: s.access_key_id_env, secretAccessKeyEnv: s.secret_access_key_env } : {}),
+    ...(s.session_token_env !== undefined ? { sessionTokenEnv: s.session_token_env } : {}),
+  };
 }
 
 function resolveRepository(repository: string, dir: string, path: KeyPath, errors: ConfigErrors): string {

@@ -115,10 +115,29 @@ export const TypeInput = z.strictObject({
   policy: PolicyInputSchema.optional(),
 });
 
+const envVarName = z.string().regex(ENV_VAR_PATTERN, { error: 'must be an environment variable name (letters, digits and _)' });
+
+/**
+ * Settings of an s3:// repository that the AWS SDK's standard chain would otherwise give: the
+ * endpoint, region, path-style addressing, a profile of the shared files, or the names of the
+ * environment variables holding the access key — never the key itself.
+ */
+export const S3Input = z.strictObject({
+  endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  region: nonEmpty.optional(),
+  path_style: z.boolean().optional(),
+  profile: nonEmpty.optional(),
+  access_key_id_env: envVarName.optional(),
+  secret_access_key_env: envVarName.optional(),
+  session_token_env: envVarName.optional(),
+});
+
 export const ProjectInput = z.strictObject({
   project: name,
   repository: nonEmpty,
   ...passwordKeys,
+  /** With an s3:// repository: how to reach it (defaults: the AWS SDK's standard chain). */
+  s3: S3Input.optional(),
   policy: PolicyInputSchema.optional(),
   // A strict object rather than a record, so a misspelt type is reported as an unknown key.
   types: z.strictObject({ integration: TypeInput.optional(), staging: TypeInput.optional(), production: TypeInput.optional() }).optional(),

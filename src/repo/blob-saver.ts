@@ -58,7 +58,9 @@ export class BlobSaver {
     this.pool = opts.pool;
     this.maxInFlight = opts.maxInFlight ?? 8 * 1024 * 1024;
     this.checkpointPacks = opts.checkpointPacks ?? 8;
-    this.writer = new PackWriter(opts.store, opts.master.encrypt, opts.packSize, (packId, entries, size) => this.packWritten(packId, entries, size));
+    // A remote store (no local files) gains from more packs on the way at once; a disk does not.
+    const uploads = opts.store.localPath ? 2 : 4;
+    this.writer = new PackWriter(opts.store, opts.master.encrypt, opts.packSize, (packId, entries, size) => this.packWritten(packId, entries, size), uploads);
   }
 
   /** The id a blob would get. */

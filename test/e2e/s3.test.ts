@@ -120,6 +120,39 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     assert.deepEqual(await objectKeys(info, bucket), before);
   });
 
+  it("envsnap.yaml's s3: block gives the endpoint and names the variables holding the keys", async (t) => {
+    const info = await testS3();
+    const bucket = uniqueBucket();
+    const dir = await tempDir(t);
+    await mkdir(join(dir, 'shop', 'var'), { recursive: true });
+    await writeFile(join(dir, 'shop', 'var', 'a.txt'), 'from the config\n');
+    await writeFile(
+      join(dir, 'envsnap.yaml'),
+      [
+        'project: shop',
+        `repository: s3://${bucket}/shop`,
+        's3:',
+        `  endpoint: ${info.endpoint}`,
+        `  region: ${info.region}`,
+        '  access_key_id_env: SHOP_S3_KEY',
+        '  secret_access_key_env: SHOP_S3_SECRET',
+        'environments:',
+        '  production: { type: integration, plan: starter, root: shop, mounts: [var] }',
+        '',
+      ].join('\n'),
+    );
+    // No AWS_* variables at all: everything comes from envsnap.yaml and the two named variables.
+    const env = { SHOP_S3_KEY: info.accessKeyId, SHOP_S3_SECRET: info.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', HOME: dir };
+    await runOk(['init'], { cwd: dir, env });
+    const snap = await runJson<CreateJson>(['-e', 'production', 'snapshot:create', '--live'], { cwd: dir, env });
+    const listed = await runJson<{ id: string }[]>(['snapshot:list'], { cwd: dir, env });
+    assert.deepEqual(listed.map((x) => x.id), [snap.snapshotId]);
+    const missing = await runCli(['snapshot:list'], { cwd: dir, env: { ...env, SHOP_S3_SECRET: undefined } });
+    assert.equal(missing.code, 20, missing.stderr);
+    assert.match(oneErrorLine(missing), /environment variable SHOP_S3_SECRET \(s3\.secret_access_key_env in envsnap\.yaml\) is not set/);
+    assert.doesNotMatch(missing.stderr, new RegExp(info.secretAccessKey));
+  });
+
   it('a missing bucket: commands other than init say so and how to create it, exit code 10', async () => {
     const info = await testS3();
     const bucket = uniqueBucket();

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { describeBlobStore } from '../../testing/blob-store-contract.ts';
 import { LocalStore } from '../local/local-store.ts';
 import { MemoryStore } from '../memory/memory-store.ts';
-import { CachedStore } from './cached-store.ts';
+import { isEnvsnapError } from '../../core/errors.ts';
+import { CachedStore, WINDOW_BYTES } from './cached-store.ts';
 
 describeBlobStore('CachedStore(MemoryStore)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'envsnap-cache-'));
@@ -25,13 +26,13 @@ describe('CachedStore', () => {
     await remote.put('locks/cc', Buffer.from('lock'));
     const a = new CachedStore(remote, new LocalStore(dir));
     assert.equal((await a.get('index/aa')).toString(), 'index');
-    assert.deepEqual(a.stats, { hits: 0, misses: 1 });
+    assert.deepEqual(a.stats, { hits: 0, misses: 1, windows: 0 });
     // Another process with the same cache directory: served locally.
     const b = new CachedStore(remote, new LocalStore(dir));
     assert.equal((await b.get('index/aa')).toString(), 'index');
     await b.get('data/bb');
     await b.get('locks/cc');
-    assert.deepEqual(b.stats, { hits: 1, misses: 0 });
+    assert.deepEqual(b.stats, { hits: 1, misses: 0, windows: 0 });
     assert.deepEqual(await collect(new LocalStore(dir).list('')), ['index/aa']);
   });
 
@@ -46,6 +47,32 @@ describe('CachedStore', () => {
     await remote.delete('snapshots/11'); // by another host
     assert.deepEqual(await collect(s.list('snapshots/')), ['snapshots/22']);
     assert.deepEqual(await collect(new LocalStore(dir).list('snapshots/')), ['snapshots/22']);
+  });
+
+  it('serves small reads of a pack from one fetched window; large and straddling reads go direct', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'envsnap-cache-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const remote = new MemoryStore();
+    await remote.create();
+    const pack = Buffer.alloc(WINDOW_BYTES + 1000);
+    for (let i = 0; i < pack.length; i++) pack[i] = (i * 7) & 0xff;
+    await remote.put('data/p1', pack);
+    let ranges = 0;
+    const counting = Object.assign(Object.create(remote) as MemoryStore, {
+      getRange: (name: string, offset: number, length: number) => {
+        ranges++;
+        return remote.getRange(name, offset, length);
+      },
+    });
+    const s = new CachedStore(counting, new LocalStore(dir));
+    const reads = await Promise.all([0, 100, 5000, 70_000, WINDOW_BYTES - 10].map((o) => s.getRange('data/p1', o, 10)));
+    assert.deepEqual(reads.map((r) => r.length), [10, 10, 10, 10, 10]);
+    assert.ok(reads[2]!.equals(pack.subarray(5000, 5010)));
+    assert.equal(ranges, 1, 'one window fetch for five reads');
+    assert.ok((await s.getRange('data/p1', WINDOW_BYTES + 10, 20)).equals(pack.subarray(WINDOW_BYTES + 10, WINDOW_BYTES + 30)), 'the last, short window');
+    assert.ok((await s.getRange('data/p1', WINDOW_BYTES - 5, 10)).equals(pack.subarray(WINDOW_BYTES - 5, WINDOW_BYTES + 5)), 'a read across windows');
+    await assert.rejects(s.getRange('data/p1', WINDOW_BYTES + 990, 20), (e) => isEnvsnapError(e, 'CORRUPT'), 'past the end: CORRUPT as the contract says');
+    await assert.rejects(s.getRange('data/missing', 0, 10), (e) => isEnvsnapError(e, 'NOT_FOUND'));
   });
 
   it('works on when the cache directory cannot be written', async (t) => {

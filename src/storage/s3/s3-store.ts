@@ -45,8 +45,11 @@ import { describeEndpoint, resolveS3Settings, type S3Settings } from './s3-setti
 
 /** Region when the standard chain names none (AWS_REGION, the profile's `region`). */
 export const DEFAULT_REGION = 'us-east-1';
-/** Objects above this go up in parts of this size; packs (16 MiB) stream out in two or three. */
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/**
+ * Objects above this go up in parts of this size. Packs (16 MiB, a little more when a large chunk
+ * ends one) stay below it and go up in one PUT: one request instead of a multipart upload's four.
+ */
+export const DEFAULT_PART_SIZE = 32 * 1024 * 1024;
 /** S3's smallest part (but the last). */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 2;
