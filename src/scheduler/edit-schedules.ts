@@ -1,6 +1,6 @@
 /**
- * Changing an environment's `schedules:` list in envsnap.yaml, for `schedule:set` / `schedule:remove`
- * and the server. The file is edited through ConfigDocument (comments kept) and validated whole before
+ * Changing an environment's `schedules:` list — and its `policy:` (retention) — in envsnap.yaml, for
+ * `schedule:set` / `schedule:remove` and the server. The file is edited through ConfigDocument (comments kept) and validated whole before
  * it is written; bad input is one error and nothing is written. Setting a schedule is refused
  * (FORBIDDEN) when the environment's policy takes no automatic snapshots.
  */
@@ -87,6 +87,43 @@ export async function removeSchedule(configFile: string, envName: string | undef
   await doc.save();
   return { environment: env.name, remaining: list.length };
 }
+
+/** The policy keys a change may set: as in envsnap.yaml's `policy:` block. */
+export const POLICY_SECTIONS = ['manual', 'automatic', 'keep_tags'] as const;
+
+/**
+ * Merges `patch` into the environment's `policy:` block (per key inside manual and automatic; a
+ * null removes a key, falling back to the type, project or plan value) and writes the file if the
+ * whole configuration is still valid — otherwise nothing is written and the error names the key.
+ */
+export async function setPolicy(configFile: string, envName: string | undefined, patch: Record<string, unknown>): Promise<{ environment: string }> {
+  const cfg = await loadProjectConfig({ file: configFile, cwd: process.cwd() });
+  const env = getEnvironment(cfg, envName);
+  const doc = await readDocument(configFile);
+  const current = (doc.environment(env.name)?.policy ?? {}) as Record<string, unknown>;
+  const next: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    const old = next[key];
+    if (value === null) delete next[key];
+    else if (isPlainObject(value) && isPlainObject(old)) {
+      const merged: Record<string, unknown> = { ...old };
+      for (const [k, v] of Object.entries(value)) {
+        if (v === null) delete merged[k];
+        else merged[k] = v;
+      }
+      if (Object.keys(merged).length) next[key] = merged;
+      else delete next[key];
+    } else if (isPlainObject(value)) {
+      const fresh = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
+      if (Object.keys(fresh).length) next[key] = fresh;
+    } else next[key] = value;
+  }
+  doc.setEnvironment(env.name, { policy: Object.keys(next).length ? (next as never) : null });
+  await doc.save();
+  return { environment: env.name };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 async function readDocument(file: string): Promise<ConfigDocument> {
   const doc = await ConfigDocument.read(file);

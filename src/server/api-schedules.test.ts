@@ -63,4 +63,30 @@ describe('API schedules and retention', () => {
     assert.ok(audit.some((e) => e.action === 'schedule.set' && e.outcome === 'ok' && e.user === 'admin-staging'));
     assert.ok(audit.some((e) => e.action === 'schedule.set' && e.outcome === 'denied' && e.user === 'contrib-prod'));
   });
+
+  it('an admin changes the retention policy; a bad value is a 400 naming the key and changes nothing; null falls back', async () => {
+    const before = await readFile(config, 'utf8');
+    const set = await f.request('PUT', '/environments/production/policy', { token: f.tokens.admin, body: { manual: { keep_within: '14d', max_count: 3 } } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const line = (key: string) => set.body.policy.find((l: { key: string }) => l.key === key);
+    assert.equal(line('manual.keep_within').value, '14d');
+    assert.equal(line('manual.max_count').value, '3');
+    assert.doesNotMatch(line('manual.keep_within').origin, /preset/);
+    const written = await readFile(config, 'utf8');
+    assert.notEqual(written, before);
+    assert.match(written, /keep_within: 14d/);
+
+    const bad = await f.request('PUT', '/environments/production/policy', { token: f.tokens.admin, body: { manual: { keep_within: 'fortnight' } } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /keep_within/);
+    assert.equal(await readFile(config, 'utf8'), written, 'nothing written');
+
+    assert.equal((await f.request('PUT', '/environments/production/policy', { token: f.tokens['contrib-prod'], body: { manual: { max_count: 1 } } })).status, 403);
+    assert.equal((await f.request('PUT', '/environments/production/policy', { token: f.tokens.admin, raw: '{"manual": {"keep_within": "1d"}, "delete_everything": true}' })).status, 400);
+
+    const back = await f.request('PUT', '/environments/production/policy', { token: f.tokens.admin, body: { manual: { keep_within: null, max_count: null } } });
+    assert.equal(back.status, 200);
+    assert.equal(back.body.policy.find((l: { key: string }) => l.key === 'manual.keep_within').value, '7d');
+    assert.match(back.body.policy.find((l: { key: string }) => l.key === 'manual.keep_within').origin, /preset/);
+  });
 });

@@ -136,6 +136,13 @@ export interface EnvironmentSchedules {
 }
 
 /** The body of PUT /environments/{env}/schedules/{id}. */
+/** PUT /environments/{env}/policy: envsnap.yaml's policy keys; null removes one (the type, project or plan value applies again). */
+export interface PolicyBody {
+  manual?: { allowed?: boolean | null; keep_within?: string | null; max_count?: number | null } | null;
+  automatic?: Record<string, unknown> | null;
+  keep_tags?: string[] | null;
+}
+
 export interface ScheduleBody {
   /** As in envsnap.yaml. */
   schedule: { frequency: 'daily' | 'weekly' | 'monthly'; at: string; weekday?: string; day?: number; timezone: string } | { cron: string; timezone: string };

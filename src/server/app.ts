@@ -69,6 +69,12 @@ const UserBody = z.strictObject({
 });
 const UserPatch = z.strictObject({ role: z.enum(ROLES), environments: z.array(z.string().min(1)).optional() });
 const ExpireBody = z.strictObject({ dryRun: z.boolean().optional() });
+/** A change of the environment's policy: envsnap.yaml's keys, null to remove one; the whole file is validated before it is written. */
+const PolicyBody = z.strictObject({
+  manual: z.record(z.string(), z.unknown()).nullable().optional(),
+  automatic: z.record(z.string(), z.unknown()).nullable().optional(),
+  keep_tags: z.array(z.string()).nullable().optional(),
+});
 const ScheduleBody = z.strictObject({
   schedule: z.record(z.string(), z.unknown()),
   live: z.boolean().optional(),
@@ -234,6 +240,13 @@ export function createApp(d: ServerDeps): Hono<AuthEnv> {
     const body = await readBody(c, ScheduleBody);
     const id = c.req.param('id');
     return c.json(await audited(d, who, 'schedule.set', env, id, () => d.ops.setSchedule(env, { id, ...body })));
+  });
+
+  api.put('/environments/:env/policy', async (c) => {
+    const env = envParam(c, d);
+    const who = need(c, d.audit, 'policy', env, 'policy.set');
+    const body = await readBody(c, PolicyBody);
+    return c.json(await audited(d, who, 'policy.set', env, Object.keys(body).join(','), () => d.ops.setPolicy(env, body)));
   });
 
   api.delete('/environments/:env/schedules/:id', async (c) => {

@@ -30,7 +30,7 @@ import { nextRunAt } from '../policy/schedule.ts';
 import type { Repository } from '../repo/repository.ts';
 import { resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
 import { describePolicy } from '../policy/describe.ts';
-import { removeSchedule, setSchedule, type ScheduleChange } from '../scheduler/edit-schedules.ts';
+import { removeSchedule, setPolicy, setSchedule, type ScheduleChange } from '../scheduler/edit-schedules.ts';
 import type { RunHistory } from '../scheduler/run-history.ts';
 import { scheduleRows } from '../scheduler/schedule-rows.ts';
 import { automaticRefusal, scheduledRuns, type ScheduledRun } from '../scheduler/schedules.ts';
@@ -104,6 +104,14 @@ export class Operations {
   async setSchedule(env: string, change: ScheduleChange): Promise<EnvironmentSchedules> {
     this.environment(env);
     await setSchedule(this.project.file, env, change);
+    await this.#reload();
+    return this.schedules(env);
+  }
+
+  /** Changes the environment's retention policy in envsnap.yaml (see setPolicy), then reloads the configuration. */
+  async setPolicy(env: string, patch: Record<string, unknown>): Promise<EnvironmentSchedules> {
+    this.environment(env);
+    await setPolicy(this.project.file, env, patch);
     await this.#reload();
     return this.schedules(env);
   }

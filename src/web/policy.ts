@@ -4,9 +4,11 @@
  * its plan allows by hand. With the `schedule` permission a user adds or replaces a run (daily,
  * weekly or monthly at a time, or a cron expression, in a time zone) and removes one after a
  * confirmation: the server writes envsnap.yaml (comments kept) and answers the new list. Where the
- * policy takes no automatic snapshots the form gives way to the policy's reason.
+ * policy takes no automatic snapshots the form gives way to the policy's reason. With the `policy`
+ * permission a user changes the retention most often tuned (manual keep-within and cap, automatic
+ * keep-last); an empty field hands the value back to the type, project or plan.
  */
-import type { EnvironmentSchedules, EnvironmentView, ScheduleBody, ScheduleRow } from '../server/api-types.ts';
+import type { EnvironmentSchedules, EnvironmentView, PolicyBody, ScheduleBody, ScheduleRow } from '../server/api-types.ts';
 import { api, ApiFailure, errorMessage, seg } from './api.ts';
 import { permissionsOn, type AppContext, type View } from './context.ts';
 import { confirmDialog } from './dialogs.ts';
@@ -25,6 +27,7 @@ const RESULT_CLASSES: Record<string, string> = { ok: 'state-succeeded', failed: 
 
 export function policyView(ctx: AppContext, env: string): View {
   const mayEdit = permissionsOn(ctx.me, env).has('schedule');
+  const mayChangePolicy = permissionsOn(ctx.me, env).has('policy');
   const root = h('section', { class: 'page policy' }, envHeader(env, null, 'policy'), h('p', { class: 'loading' }, 'Loading…'));
   const schedulesHeading = h('h2', { tabindex: '-1' }, 'Schedules');
   const schedulesRegion = h('div', { class: 'table-region' });
@@ -40,7 +43,16 @@ export function policyView(ctx: AppContext, env: string): View {
     const off = s.automatic.enabled ? null : h('p', { class: 'reason' }, s.automatic.reason ?? `${env} takes no automatic snapshots.`);
     // The reason stands where the form would, or above the list for those who may not edit.
     replace(schedulesRegion, mayEdit ? null : off, schedulesTable(s));
-    replace(policyRegion, policyTable(s));
+    replace(
+      policyRegion,
+      policyTable(s),
+      mayChangePolicy
+        ? retentionForm(env, s, (next, message) => {
+            render(next);
+            ctx.flash(message, 'success');
+          })
+        : null,
+    );
     if (form) replace(formRegion, off ?? form);
   }
 
@@ -136,7 +148,7 @@ export function policyView(ctx: AppContext, env: string): View {
           row('Last snapshot', v.lastSnapshot ? timeEl(v.lastSnapshot.created) : 'none'),
         ),
       ),
-      h('p', { class: 'muted' }, 'The policy is set in envsnap.yaml; ', h('code', null, `envsnap policy:show -e ${env}`), ' lists it too.'),
+      h('p', { class: 'muted' }, 'The policy lives in envsnap.yaml; ', h('code', null, `envsnap policy:show -e ${env}`), ' lists it too.'),
     );
     render(s);
   };
@@ -228,7 +240,6 @@ function scheduleForm(env: string, saved: (s: EnvironmentSchedules, message: str
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    error.hidden = true;
     const scheduleId = idInput.value.trim();
     const timezone = tz.value.trim();
     const f = freq.value;
@@ -237,19 +248,60 @@ function scheduleForm(env: string, saved: (s: EnvironmentSchedules, message: str
         ? { cron: cron.value.trim(), timezone }
         : { frequency: f as 'daily' | 'weekly' | 'monthly', at: at.value.slice(0, 5), timezone, ...(f === 'weekly' ? { weekday: weekday.value } : {}), ...(f === 'monthly' ? { day: Number(day.value) } : {}) };
     const body: ScheduleBody = { schedule, live: live.checked, type: type.value as ScheduleBody['type'] };
-    save.disabled = true;
-    try {
+    await submitting(save, error, async () => {
       const s = await api.put<EnvironmentSchedules>(`/environments/${seg(env)}/schedules/${seg(scheduleId)}`, body);
       const row = s.schedules.find((r) => r.id === scheduleId);
       saved(s, `Saved schedule ${scheduleId} of ${env}${row ? `: ${row.schedule} (${row.timezone})` : ''}.`);
-    } catch (err) {
-      error.textContent = errorMessage(err);
-      error.hidden = false;
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   return form;
+}
+
+/**
+ * The retention settings most often changed, written to envsnap.yaml as the environment's own values;
+ * an empty field removes the environment's value, so the type, project or plan value applies again.
+ */
+function retentionForm(env: string, s: EnvironmentSchedules, saved: (s: EnvironmentSchedules, message: string) => void): HTMLFormElement {
+  const value = (key: string) => s.policy.find((l) => l.key === key)?.value ?? '';
+  const numberOrEmpty = (v: string) => (/^\d+$/.test(v) ? v : '');
+  const ids = { keep: uid('keep-within'), max: uid('max-count'), last: uid('keep-last'), error: uid('policy-error') };
+  const keep = h('input', { id: ids.keep, name: 'keep_within', value: value('manual.keep_within'), placeholder: '7d', autocomplete: 'off', spellcheck: 'false' });
+  const max = h('input', { id: ids.max, name: 'max_count', type: 'number', min: '1', inputmode: 'numeric', value: numberOrEmpty(value('manual.max_count')) });
+  const last = h('input', { id: ids.last, name: 'keep_last', type: 'number', min: '0', inputmode: 'numeric', value: numberOrEmpty(value('automatic.keep_last')) });
+  const save = h('button', { type: 'submit', class: 'primary' }, 'Save retention');
+  const error = h('p', { id: ids.error, class: 'form-error error-text', role: 'alert', hidden: true });
+  const field = (input: HTMLElement, label: string, hint: string) => h('div', { class: 'field' }, h('label', { for: input.id }, label), input, h('span', { class: 'muted small' }, hint));
+  const form = h(
+    'form',
+    { class: 'retention-form', 'aria-label': `Retention of ${env}`, 'aria-describedby': ids.error },
+    h('h3', null, 'Change retention'),
+    field(keep, 'Keep manual snapshots for', 'e.g. 7d, 2w, 3mo; empty: the plan\'s value'),
+    field(max, 'At most this many manual snapshots', 'a new one replaces the oldest; empty: no cap'),
+    field(last, 'Always keep the last automatic snapshots', 'how many; empty: the plan\'s value'),
+    h('div', { class: 'field' }, save),
+    error,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const num = (el: HTMLInputElement) => (el.value.trim() === '' ? null : Number(el.value));
+    const body: PolicyBody = { manual: { keep_within: keep.value.trim() || null, max_count: num(max) }, automatic: { keep_last: num(last) } };
+    await submitting(save, error, async () => saved(await api.put<EnvironmentSchedules>(`/environments/${seg(env)}/policy`, body), `Saved the retention of ${env} in envsnap.yaml.`));
+  });
+  return form;
+}
+
+/** Runs a form's request with its button disabled; a failure is shown in the form's error line. */
+async function submitting(save: HTMLButtonElement, error: HTMLElement, fn: () => Promise<void>): Promise<void> {
+  error.hidden = true;
+  save.disabled = true;
+  try {
+    await fn();
+  } catch (err) {
+    error.textContent = errorMessage(err);
+    error.hidden = false;
+  } finally {
+    save.disabled = false;
+  }
 }
 
 /** The browser's time zone, the form's default (UTC when it has none). */

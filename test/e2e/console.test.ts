@@ -346,6 +346,28 @@ describe('web console (Chromium)', () => {
     assert.doesNotMatch(await readFile(config, 'utf8'), /nightly/);
   });
 
+  it('changes the retention on Schedule & retention: a bad value is refused, a good one lands in envsnap.yaml', async () => {
+    const config = join(dir, 'envsnap.yaml');
+    await page.goto(`${url}/#/env/staging/policy`);
+    const form = page.locator('form.retention-form');
+    const keep = form.getByLabel('Keep manual snapshots for');
+    await keep.waitFor();
+    assert.equal(await keep.inputValue(), '7d', "the plan's value to start with");
+    await keep.fill('fortnight');
+    await form.getByRole('button', { name: 'Save retention' }).click();
+    await form.getByRole('alert').filter({ hasText: /keep_within/ }).waitFor();
+    assert.doesNotMatch(await readFile(config, 'utf8'), /fortnight/, 'a refused value changes nothing');
+    await keep.fill('14d');
+    await form.getByLabel('At most this many manual snapshots').fill('5');
+    await form.getByRole('button', { name: 'Save retention' }).click();
+    await page.locator('tr[data-key="manual.keep_within"] td[data-label="Value"]').filter({ hasText: '14d' }).waitFor();
+    await page.locator('tr[data-key="manual.max_count"] td[data-label="Value"]').filter({ hasText: '5' }).waitFor();
+    const text = await readFile(config, 'utf8');
+    assert.match(text, /keep_within: 14d/);
+    assert.match(text, /max_count: 5/);
+    await shot(page, '20-retention-saved');
+  });
+
   it("disables Backup where the policy allows no manual snapshot, saying why", async () => {
     await page.goto(`${url}/#/env/production`);
     const button = page.getByRole('button', { name: 'Back up now' });
