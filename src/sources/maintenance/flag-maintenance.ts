@@ -12,7 +12,7 @@
  * instead of keeping the shop down for good.
  */
 import { existsSync, statSync, unlinkSync } from 'node:fs';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute } from 'node:path';
 import { EnvsnapError, errnoCode } from '../../core/errors.ts';
@@ -50,13 +50,7 @@ export class FlagMaintenance implements MaintenanceMode {
     // Checked again: the folder may have gone since the settings were read.
     this.checkFolder(await stat(dirname(this.flag)).then((s) => s.isDirectory(), () => false));
     try {
-      // 'wx': create, failing if it exists, so an admin's flag is never taken over.
-      const fh = await open(this.flag, 'wx');
-      try {
-        await fh.writeFile(`envsnap ${process.pid} ${hostname()}\n`);
-      } finally {
-        await fh.close();
-      }
+      await this.createFlag();
       this.created = true;
     } catch (err) {
       if (errnoCode(err) === 'EEXIST' && (await this.leftByDeadRun())) {
@@ -70,6 +64,26 @@ export class FlagMaintenance implements MaintenanceMode {
       }
     }
     process.on('exit', this.removeAtExit);
+  }
+
+  /**
+   * Creates the flag with its owner line in one step: written to a temp file beside it, then hard
+   * linked to the flag's name, which fails if a flag exists (an admin's is never taken over). The
+   * flag is never seen empty, so a run killed at any moment leaves one the next run recognises.
+   */
+  private async createFlag(): Promise<void> {
+    const tmp = `${this.flag}.envsnap-${process.pid}.tmp`;
+    const owner = `envsnap ${process.pid} ${hostname()}\n`;
+    await writeFile(tmp, owner);
+    try {
+      await link(tmp, this.flag);
+    } catch (err) {
+      // A file system without hard links: create-if-absent, then write (a short window without the owner line).
+      if (errnoCode(err) !== 'EPERM' && errnoCode(err) !== 'ENOTSUP' && errnoCode(err) !== 'EOPNOTSUPP') throw err;
+      await writeFile(this.flag, owner, { flag: 'wx' });
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
   }
 
   /** Whether the existing flag was written by an envsnap process of this host that has gone. */
