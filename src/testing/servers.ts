@@ -221,7 +221,7 @@ export const SWIFT_PACKAGES = [
 ];
 
 /** A second user of the same account without .admin: Swift grants it nothing, so every S3 call is refused (AccessDenied). */
-export const SWIFT_READER = { accessKeyId: 'test:reader', secretAccessKey: 'reading' } as const;
+export const SWIFT_READER = { accessKeyId: 'test:reader', secretAccessKey: 'reader-secret-0042' } as const;
 const SWIFT_READER_SECRET = SWIFT_READER.secretAccessKey;
 
 /** The test user of Swift's tempauth, which s3api takes as access key `test:tester`, secret `testing`. */

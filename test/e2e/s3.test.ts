@@ -99,6 +99,30 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     assert.deepEqual(await objectKeys(info, bucket), before);
   });
 
+  it('a user who may read but not write or delete: listing works; snapshot, prune and restore (which locks) are refused with exit code 13; nothing changes', async (t) => {
+    const info = await testS3();
+    const bucket = uniqueBucket();
+    const repo = `s3://${bucket}/r`;
+    const dir = await tempDir(t);
+    const src = join(dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'a.txt'), 'readable\n');
+    await runOk(['init'], { repo, env: s3Env(info) });
+    await runOk(['snapshot:create'], { repo, env: s3Env(info), cwd: src });
+    await grantSwiftRead(info, bucket, SWIFT_READER.accessKeyId);
+    const before = await objectKeys(info, bucket);
+    const reader = { ...s3Env(info), AWS_ACCESS_KEY_ID: SWIFT_READER.accessKeyId, AWS_SECRET_ACCESS_KEY: SWIFT_READER.secretAccessKey, ENVSNAP_CACHE_DIR: 'off' };
+    assert.equal((await runJson<unknown[]>(['snapshot:list'], { repo, env: reader })).length, 1);
+    for (const args of [['snapshot:create', '.'], ['prune'], ['snapshot:restore', 'latest', '--target', join(dir, 'out')]]) {
+      const r = await runCli(args, { repo, env: reader, cwd: src });
+      assert.equal(r.code, 13, `envsnap ${args.join(' ')}: ${r.stderr}`);
+      const line = oneErrorLine(r);
+      assert.match(line, new RegExp(`bucket ${bucket}`));
+      assert.doesNotMatch(line, new RegExp(SWIFT_READER.secretAccessKey));
+    }
+    assert.deepEqual(await objectKeys(info, bucket), before, 'a refused write or delete leaves the bucket as it was');
+  });
+
   it("a prefix holding another tool's data: init refuses it, other commands say it is not an envsnap repository; nothing is touched", async () => {
     const info = await testS3();
     const bucket = uniqueBucket();
@@ -233,4 +257,14 @@ async function objectKeys(info: S3Info, bucket: string): Promise<string[]> {
     token = page.NextContinuationToken;
   } while (token);
   return out.sort();
+}
+
+/** Lets `user` read (and list) the bucket through Swift's own API: a container read ACL, set by the admin test user. */
+async function grantSwiftRead(info: S3Info, bucket: string, user: string): Promise<void> {
+  const auth = await fetch(`${info.endpoint}/auth/v1.0`, { headers: { 'X-Storage-User': info.accessKeyId, 'X-Storage-Pass': info.secretAccessKey } });
+  assert.equal(auth.status, 200, 'tempauth login');
+  const token = auth.headers.get('x-auth-token')!;
+  const storage = auth.headers.get('x-storage-url')!;
+  const res = await fetch(`${storage}/${bucket}`, { method: 'POST', headers: { 'X-Auth-Token': token, 'X-Container-Read': `${user},.rlistings` } });
+  assert.ok(res.status === 204 || res.status === 202, `setting the read ACL: ${res.status}`);
 }
