@@ -5,7 +5,7 @@
  * (FORBIDDEN) when the environment's policy takes no automatic snapshots.
  */
 import { ConfigDocument } from '../config/config-document.ts';
-import { getEnvironment, loadProjectConfig } from '../config/project-config.ts';
+import { getEnvironment, loadProjectConfig, type ProjectConfig } from '../config/project-config.ts';
 import { NAME_PATTERN, NAME_RULE, type ScheduleEntryInput } from '../config/schema.ts';
 import { EnvsnapError } from '../core/errors.ts';
 import { backupScope, type EnvironmentBackupType } from '../policy/backup-types.ts';
@@ -43,6 +43,8 @@ export function scheduleEntry(change: ScheduleChange): { entry: ScheduleEntryInp
 
 export interface SetScheduleResult {
   environment: string;
+  /** The configuration as written (validated by the save). */
+  project: ProjectConfig;
   id: string;
   replaced: boolean;
   schedule: Schedule;
@@ -68,12 +70,12 @@ export async function setSchedule(configFile: string, envName: string | undefine
   else list.push(entry);
   const previous = env.schedules === undefined ? scheduledRuns(env)[0] : undefined;
   doc.setEnvironment(env.name, { schedules: list as ScheduleEntryInput[] });
-  await doc.save();
-  return { environment: env.name, id, replaced: at >= 0, schedule, ...(previous ? { replacedPolicySchedule: previous } : {}) };
+  const project = await doc.save();
+  return { environment: env.name, project, id, replaced: at >= 0, schedule, ...(previous ? { replacedPolicySchedule: previous } : {}) };
 }
 
 /** Removes the schedule `id` from the environment's list; returns how many remain. */
-export async function removeSchedule(configFile: string, envName: string | undefined, id: string): Promise<{ environment: string; remaining: number }> {
+export async function removeSchedule(configFile: string, envName: string | undefined, id: string): Promise<{ environment: string; project: ProjectConfig; remaining: number }> {
   const cfg = await loadProjectConfig({ file: configFile, cwd: process.cwd() });
   const env = getEnvironment(cfg, envName);
   const ids = (env.schedules ?? []).map((x) => x.id);
@@ -84,8 +86,7 @@ export async function removeSchedule(configFile: string, envName: string | undef
   const written = doc.environment(env.name)?.schedules as Record<string, unknown>[];
   const list = written.filter((e) => ((e?.id as string | undefined) ?? 'default') !== id);
   doc.setEnvironment(env.name, { schedules: list as ScheduleEntryInput[] });
-  await doc.save();
-  return { environment: env.name, remaining: list.length };
+  return { environment: env.name, project: await doc.save(), remaining: list.length };
 }
 
 /** The policy keys a change may set: as in envsnap.yaml's `policy:` block. */
@@ -96,7 +97,7 @@ export const POLICY_SECTIONS = ['manual', 'automatic', 'keep_tags'] as const;
  * null removes a key, falling back to the type, project or plan value) and writes the file if the
  * whole configuration is still valid — otherwise nothing is written and the error names the key.
  */
-export async function setPolicy(configFile: string, envName: string | undefined, patch: Record<string, unknown>): Promise<{ environment: string }> {
+export async function setPolicy(configFile: string, envName: string | undefined, patch: Record<string, unknown>): Promise<{ environment: string; project: ProjectConfig }> {
   const cfg = await loadProjectConfig({ file: configFile, cwd: process.cwd() });
   const env = getEnvironment(cfg, envName);
   const doc = await readDocument(configFile);
@@ -119,8 +120,7 @@ export async function setPolicy(configFile: string, envName: string | undefined,
     } else next[key] = value;
   }
   doc.setEnvironment(env.name, { policy: Object.keys(next).length ? (next as never) : null });
-  await doc.save();
-  return { environment: env.name };
+  return { environment: env.name, project: await doc.save() };
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -97,13 +97,10 @@ export class RunHistory {
     }
     const record = next as RunRecord;
     this.#runs.set(key(env, id), record);
-    const write = this.#writing.then(() => this.#save(env, id, { ...record }));
+    const store = this.#store;
+    const write = this.#writing.then(() => store?.save(env, id, { ...record }));
     this.#writing = write.catch(() => {});
     return write;
-  }
-
-  async #save(env: string, id: string, record: RunRecord): Promise<void> {
-    await this.#store?.save(env, id, record);
   }
 }
 

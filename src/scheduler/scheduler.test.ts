@@ -126,6 +126,8 @@ describe('Scheduler', () => {
     assert.deepEqual(manual.calls.map((c) => c.env), ['production', 'staging']);
     // production's 01:00 run is still going at 02:00; staging's finished.
     manual.calls[1].settle('ok');
+    // Let staging's finished run record itself (the history writes in order, asynchronously).
+    await new Promise((r) => setImmediate(r));
     t.clock.set(Date.UTC(2026, 5, 1, 2));
     await s.tick();
     assert.deepEqual(manual.calls.map((c) => c.env), ['production', 'staging', 'staging']);

@@ -131,9 +131,13 @@ export class Activities {
 
   get(id: string): Activity | undefined {
     const row = this.#db.prepare('SELECT * FROM activities WHERE id = ?').get(id) as Row | undefined;
-    if (!row) return undefined;
+    return row ? this.#withLiveProgress(row) : undefined;
+  }
+
+  /** The row as an activity, with the in-memory progress of a running one (written to the table only every second). */
+  #withLiveProgress(row: Row): Activity {
     const a = toActivity(row);
-    const live = this.#running.get(id)?.progress;
+    const live = this.#running.get(row.id)?.progress;
     return live ? { ...a, progress: live } : a;
   }
 
@@ -155,7 +159,7 @@ export class Activities {
     }
     const sql = `SELECT * FROM activities ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, opts.limit ?? 50) as unknown as Row[];
-    return rows.map((r) => this.get(r.id) ?? toActivity(r));
+    return rows.map((r) => this.#withLiveProgress(r));
   }
 
   log(id: string, afterSeq = 0): ActivityLogLine[] {

@@ -1,9 +1,10 @@
 /**
  * The JSON the API speaks (see docs/openapi.yaml), shared by the server, the CLI's server client and
- * the console. Types only, and no imports: the console type-checks this file without Node's types,
- * so it must stand alone. The server modules take their row types from here (activities.ts,
- * users.ts, app/snapshot-row.ts); where one keeps its own interface (the scheduler's ScheduleRow,
- * rbac.ts's Role and Principal), app.ts checks at compile time that the two are the same.
+ * the web pages in src/web. Types only, and no imports: the browser code type-checks this file
+ * without Node's types, so it must stand alone. The server modules take their row types from here
+ * (activities.ts, users.ts, app/snapshot-row.ts, scheduler/schedule-rows.ts); where one keeps its own
+ * interface (rbac.ts's Role, Permission and Principal), app.ts checks at compile time that the two
+ * are the same.
  */
 
 export type Role = 'viewer' | 'contributor' | 'admin';

@@ -24,7 +24,7 @@ import { httpStatusFor } from './errors.ts';
 import type { Operations } from './operations.ts';
 import { can, PERMISSIONS, ROLES, visibleEnvironments, type Permission, type Principal, type Role } from './rbac.ts';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.ts';
-import type { UserStore } from './users.ts';
+import { checkEnvironmentNames, type UserStore } from './users.ts';
 
 export interface ServerDeps {
   users: UserStore;
@@ -290,14 +290,14 @@ export function createApp(d: ServerDeps): Hono<AuthEnv> {
   api.post('/users', async (c) => {
     const who = need(c, d.audit, 'users', undefined, 'user.add');
     const body = await readBody(c, UserBody);
-    checkEnvironments(body.environments ?? [], envNames());
+    checkEnvironmentNames(body.environments ?? [], envNames());
     const user = await audited(d, who, 'user.add', undefined, body.name, () => d.users.add(body));
     return c.json(user, 201);
   });
   api.patch('/users/:name', async (c) => {
     const who = need(c, d.audit, 'users', undefined, 'user.role');
     const body = await readBody(c, UserPatch);
-    checkEnvironments(body.environments ?? [], envNames());
+    checkEnvironmentNames(body.environments ?? [], envNames());
     const name = c.req.param('name');
     return c.json(await audited(d, who, 'user.role', undefined, name, async () => d.users.setRole(name, body.role, body.environments ?? [])));
   });
@@ -397,11 +397,6 @@ async function audited<T>(d: ServerDeps, who: Principal, action: string, env: st
     d.audit.record({ user: who.name, action, environment: env, target, outcome: isEnvsnapError(err, 'FORBIDDEN') ? 'denied' : 'failed', detail: errorLine(err) });
     throw err;
   }
-}
-
-function checkEnvironments(given: readonly string[], all: readonly string[]): void {
-  const unknown = given.filter((e) => !all.includes(e));
-  if (unknown.length) throw new EnvsnapError('INVALID_ARGUMENT', `unknown environment(s) ${unknown.join(', ')}: the project has ${all.join(', ')}`);
 }
 
 function clientAddress(c: Context<AuthEnv>): string {

@@ -10,9 +10,8 @@
  * fifty clients polling cost one listing of the repository a second; a snapshot written by another
  * process (the CLI, a scheduler elsewhere) shows up within that second.
  */
-import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
-import { loadProjectConfig, type EnvironmentConfig, type ProjectConfig } from '../config/project-config.ts';
+import type { EnvironmentConfig, ProjectConfig } from '../config/project-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { EnvsnapError } from '../core/errors.ts';
 import { noProgress, type Logger } from '../core/logger.ts';
@@ -103,32 +102,30 @@ export class Operations {
   /** Adds or replaces a schedule in envsnap.yaml (comments kept), then reloads the configuration. */
   async setSchedule(env: string, change: ScheduleChange): Promise<EnvironmentSchedules> {
     this.environment(env);
-    await setSchedule(this.project.file, env, change);
-    await this.#reload();
+    this.#changed((await setSchedule(this.project.file, env, change)).project);
     return this.schedules(env);
   }
 
   /** Changes the environment's retention policy in envsnap.yaml (see setPolicy), then reloads the configuration. */
   async setPolicy(env: string, patch: Record<string, unknown>): Promise<EnvironmentSchedules> {
     this.environment(env);
-    await setPolicy(this.project.file, env, patch);
-    await this.#reload();
+    this.#changed((await setPolicy(this.project.file, env, patch)).project);
     return this.schedules(env);
   }
 
   async removeSchedule(env: string, id: string): Promise<EnvironmentSchedules> {
     this.environment(env);
-    await removeSchedule(this.project.file, env, id);
-    await this.#reload();
+    this.#changed((await removeSchedule(this.project.file, env, id)).project);
     return this.schedules(env);
   }
 
-  async #reload(): Promise<void> {
-    const next = await loadProjectConfig({ file: this.project.file, cwd: dirname(this.project.file) });
+  /** Takes the configuration just written (the save validated and parsed it) and tells the listeners. */
+  #changed(next: ProjectConfig): void {
     this.#d.project = next;
     this.#rows = undefined;
     for (const l of this.#projectListeners) l(next);
   }
+
 
   environment(name: string): EnvironmentConfig {
     const env = this.#d.project.environments.get(name);

@@ -131,6 +131,12 @@ export class UserStore {
   }
 }
 
+/** Refuses environment names a role would be limited to that the project does not have (the CLI's and the API's user:add). */
+export function checkEnvironmentNames(given: readonly string[], all: readonly string[]): void {
+  const unknown = given.filter((e) => !all.includes(e));
+  if (unknown.length) throw new EnvsnapError('INVALID_ARGUMENT', `unknown environment(s) ${unknown.join(', ')}: the project has ${all.join(', ')}`);
+}
+
 function toPrincipal(row: UserRow): Principal {
   return { name: row.name, role: row.role as Role, environments: JSON.parse(row.environments) as string[] };
 }

@@ -26,6 +26,7 @@ import {
   waitFor,
   walkTree,
   writePseudoRandomFile,
+  writeShopProject,
   type TreeEntry,
 } from './helpers.ts';
 
@@ -191,26 +192,9 @@ describe('envsnap copy', { concurrency: 2 }, () => {
 
   it("copies an environment's snapshots to its copy_to repository when --to is not given", async (t) => {
     const dir = await tempDir(t);
-    await mkdir(join(dir, 'shop', 'var'), { recursive: true });
-    await writeFile(join(dir, 'shop', 'var', 'data.txt'), 'shop data\n');
-    await writeFile(
-      join(dir, 'envsnap.yaml'),
-      [
-        'project: shop',
-        'repository: repo',
-        'environments:',
-        '  production:',
-        '    type: production',
-        '    plan: pro',
-        '    policy: { manual: { allowed: true } }',
-        '    root: shop',
-        '    mounts: [var]',
-        '    copy_to:',
-        '      repository: offsite',
-        '      password_env: OFFSITE_PASSWORD',
-        '',
-      ].join('\n'),
-    );
+    await writeShopProject(dir, {
+      environment: ['type: production', 'plan: pro', 'policy: { manual: { allowed: true } }', 'copy_to:', '  repository: offsite', '  password_env: OFFSITE_PASSWORD'],
+    });
     const env = { OFFSITE_PASSWORD: DST_PASSWORD };
     await runOk(['init'], { cwd: dir });
     await runOk(['init'], { ...dstOpts(join(dir, 'offsite')) });

@@ -142,6 +142,21 @@ export async function waitFor<T>(pred: () => T | Promise<T>, what: string, timeo
   }
 }
 
+/**
+ * A project in `dir` with one files-only environment `production` (root shop/, mount var/ holding
+ * data.txt): `project` lines go after `project: shop` (repository, s3: …; default `repository: repo`),
+ * `environment` lines into production's settings (type, plan, policy, copy_to …).
+ */
+export async function writeShopProject(dir: string, opts: { project?: string[]; environment?: string[]; data?: string } = {}): Promise<void> {
+  await mkdir(join(dir, 'shop', 'var'), { recursive: true });
+  await writeFile(join(dir, 'shop', 'var', 'data.txt'), opts.data ?? 'shop data\n');
+  const environment = opts.environment ?? ['type: integration', 'plan: starter'];
+  await writeFile(
+    join(dir, 'envsnap.yaml'),
+    ['project: shop', ...(opts.project ?? ['repository: repo']), 'environments:', '  production:', ...[...environment, 'root: shop', 'mounts: [var]'].map((l) => `    ${l}`), ''].join('\n'),
+  );
+}
+
 // ---------------------------------------------------------------- data
 
 /** `size` pseudo-random bytes determined by `seed` (AES-256-CTR over zeros): fast and incompressible. */

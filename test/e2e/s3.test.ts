@@ -26,6 +26,7 @@ import {
   tempDir,
   waitFor,
   writePseudoRandomFile,
+  writeShopProject,
 } from './helpers.ts';
 
 interface CreateJson {
@@ -148,23 +149,9 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     const info = await testS3();
     const bucket = uniqueBucket();
     const dir = await tempDir(t);
-    await mkdir(join(dir, 'shop', 'var'), { recursive: true });
-    await writeFile(join(dir, 'shop', 'var', 'a.txt'), 'from the config\n');
-    await writeFile(
-      join(dir, 'envsnap.yaml'),
-      [
-        'project: shop',
-        `repository: s3://${bucket}/shop`,
-        's3:',
-        `  endpoint: ${info.endpoint}`,
-        `  region: ${info.region}`,
-        '  access_key_id_env: SHOP_S3_KEY',
-        '  secret_access_key_env: SHOP_S3_SECRET',
-        'environments:',
-        '  production: { type: integration, plan: starter, root: shop, mounts: [var] }',
-        '',
-      ].join('\n'),
-    );
+    await writeShopProject(dir, {
+      project: [`repository: s3://${bucket}/shop`, 's3:', `  endpoint: ${info.endpoint}`, `  region: ${info.region}`, '  access_key_id_env: SHOP_S3_KEY', '  secret_access_key_env: SHOP_S3_SECRET'],
+    });
     // No AWS_* variables at all: everything comes from envsnap.yaml and the two named variables.
     const env = { SHOP_S3_KEY: info.accessKeyId, SHOP_S3_SECRET: info.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', HOME: dir };
     await runOk(['init'], { cwd: dir, env });

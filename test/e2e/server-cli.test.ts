@@ -6,13 +6,13 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { ensureDebianPackages, freePort } from '../../src/testing/servers.ts';
-import { oneErrorLine, runCli, runJson, runOk, spawnCli, waitFor, type RunOptions, type Spawned } from './helpers.ts';
+import { oneErrorLine, runCli, runJson, runOk, spawnCli, waitFor, writeShopProject, type RunOptions, type Spawned } from './helpers.ts';
 
 describe('envsnap serve with the CLI as its client', () => {
   let dir: string;
@@ -24,9 +24,7 @@ describe('envsnap serve with the CLI as its client', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'envsnap-serve-'));
-    await mkdir(join(dir, 'shop', 'var'), { recursive: true });
-    await writeFile(join(dir, 'shop', 'var', 'data.txt'), 'original\n');
-    await writeFile(join(dir, 'envsnap.yaml'), ['project: shop', 'repository: repo', 'environments:', '  production:', '    type: integration', '    plan: starter', '    root: shop', '    mounts: [var]', ''].join('\n'));
+    await writeShopProject(dir, { data: 'original\n' });
     opts = { cwd: dir };
     await runOk(['init'], opts);
     await runOk(['user:add', 'root', '--role', 'admin'], { ...opts, env: { ENVSNAP_USER_PASSWORD: 'admin password' } });

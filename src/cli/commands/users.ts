@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { EnvsnapError } from '../../core/errors.ts';
 import { ROLES } from '../../server/rbac.ts';
 import { openState } from '../../server/server.ts';
+import { checkEnvironmentNames } from '../../server/users.ts';
 import { stateFileFor } from '../../state/state-db.ts';
 import { allEnvArgs } from '../env-args.ts';
 import { readPassword } from '../password.ts';
@@ -57,8 +58,7 @@ There is no default user or password: create the first admin here.`,
       const s = new Session(cmd);
       const environments = allEnvArgs();
       await withState(s, async (st, envs) => {
-        const unknown = environments.filter((e) => !envs.includes(e));
-        if (unknown.length) throw new EnvsnapError('INVALID_ARGUMENT', `unknown environment(s) ${unknown.join(', ')}: the project has ${envs.join(', ')}`);
+        checkEnvironmentNames(environments, envs);
         const password = opts.password ? await newPassword(opts, name) : undefined;
         const u = await st.users.add({ name, role: opts.role, environments, password });
         st.audit.record({ action: 'user.add', target: name, outcome: 'ok', detail: `cli: role ${u.role}` });

@@ -4,8 +4,9 @@
  * function the store reuses when a response body breaks off mid-download.
  *
  * Retried: throttling (503 SlowDown, 429 and the SDK's other throttling codes), other 5xx except 501
- * Not Implemented, and network failures (refused, reset, timed out). Never retried: 4xx, which say
- * the request itself is wrong (missing object, refused credentials) and would fail again.
+ * (a feature the server lacks, which no retry brings), and network failures (refused, reset, timed
+ * out). Never retried: 4xx, which say the request itself is wrong (missing object, refused
+ * credentials) and would fail again.
  * Delays grow exponentially with full jitter — uniformly random in [0, min(cap, base·2^n)] — so
  * many clients that failed together do not come back together; throttling starts from a longer base,
  * and a Retry-After answer is honoured up to the cap.
