@@ -10,13 +10,12 @@ import { sealBlob, openBlob } from './blob-codec.ts';
 import { BlobType, deriveBlobIdKeys } from './blob.ts';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
-import { BufferReleaser } from '../core/memory.ts';
+import { release, releaseBacking } from '../core/memory.ts';
 import { writeAt } from '../core/fd-write.ts';
 import type { FileEvent, SealedSource, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
 import { Chunker, type ChunkerParams } from './chunker.ts';
 import { chunkFile, HeldChunks } from './file-chunker.ts';
 
-const releaser = new BufferReleaser();
 const keys = { encrypt: Buffer.from(workerData.encrypt as Uint8Array), ids: deriveBlobIdKeys(workerData.id as Uint8Array) };
 const port = parentPort!;
 const chunker = new Chunker(workerData.chunker as ChunkerParams, Buffer.from(workerData.chunkerSeed as string, 'hex'));
@@ -45,7 +44,7 @@ function decideOp(req: Extract<WorkerRequest, { op: 'decide' }>): void {
   const chunk = held.take(req.rid, req.seq);
   if (!chunk) return;
   const { data, id } = chunk;
-  if (req.action === 'drop') return releaser.passed(data.byteLength);
+  if (req.action === 'drop') return release(data);
   if (req.action === 'return') {
     const raw = owned(data);
     fileEvent({ rid: req.rid, event: 'raw', seq: req.seq, id: new Uint8Array(id), data: raw }, [raw.buffer as ArrayBuffer]);
@@ -58,7 +57,7 @@ function decideOp(req: Extract<WorkerRequest, { op: 'decide' }>): void {
   } catch (err) {
     port.postMessage(failure(req.rid, err));
   }
-  releaser.passed(data.byteLength * 2);
+  release(data);
 }
 
 /** Pack files this worker has open, least recently used first. Reads are synchronous: one at a time. */
@@ -105,29 +104,30 @@ port.on('message', (req: WorkerRequest) => {
   if (req.op === 'stop') return process.exit(0);
   let res: WorkerResponse;
   const transfer: ArrayBuffer[] = [];
-  let passed = 0;
   try {
     if (req.op === 'seal') {
       const r = sealBlob(keys.encrypt, req.type, req.id, req.data);
       const data = owned(r.sealed);
       res = { rid: req.rid, ok: true, data, flags: r.flags };
       transfer.push(data.buffer as ArrayBuffer);
-      passed = req.data.byteLength * 2;
+      release(req.data);
     } else if (req.op === 'open') {
-      const data = owned(openBlob(keys, req.type, req.id, req.flags, req.rawLength, req.data));
+      const plain = openBlob(keys, req.type, req.id, req.flags, req.rawLength, req.data);
+      const data = owned(plain);
+      if (data !== plain) releaseBacking(plain);
       res = { rid: req.rid, ok: true, data, flags: req.flags };
       transfer.push(data.buffer as ArrayBuffer);
-      passed = req.data.byteLength * 2;
+      release(req.data);
     } else {
       const sealed = readSealed(req.source);
       const plain = openBlob(keys, req.type, req.id, req.flags, req.rawLength, sealed);
       writeAt(req.fd, plain, req.position, req.sparse);
       res = { rid: req.rid, ok: true, flags: req.flags };
-      passed = sealed.byteLength + plain.byteLength;
+      releaseBacking(plain);
+      if ('data' in req.source) release(req.source.data);
     }
   } catch (err) {
     res = failure(req.rid, err);
   }
   port.postMessage(res, transfer);
-  releaser.passed(passed);
 });

@@ -4,6 +4,7 @@
  */
 
 import { createHmac } from 'node:crypto';
+import { KeyedHash } from '../crypto/hmac.ts';
 
 export const BlobType = { data: 0, tree: 1 } as const;
 export type BlobType = (typeof BlobType)[keyof typeof BlobType];
@@ -31,20 +32,20 @@ export interface BlobLocation {
  * for that tree), without any prefix trick a crafted file could imitate.
  */
 export interface BlobIdKeys {
-  data: Buffer;
-  tree: Buffer;
+  data: KeyedHash;
+  tree: KeyedHash;
 }
 
 export function deriveBlobIdKeys(idKey: Uint8Array): BlobIdKeys {
   return {
-    data: createHmac('sha256', idKey).update('envsnap/blob-id/data').digest(),
-    tree: createHmac('sha256', idKey).update('envsnap/blob-id/tree').digest(),
+    data: new KeyedHash(createHmac('sha256', idKey).update('envsnap/blob-id/data').digest()),
+    tree: new KeyedHash(createHmac('sha256', idKey).update('envsnap/blob-id/tree').digest()),
   };
 }
 
 /** The id of a blob: HMAC-SHA256 of its plaintext under its type's key. */
 export function blobId(keys: BlobIdKeys, type: BlobType, data: Uint8Array): Buffer {
-  return createHmac('sha256', type === BlobType.tree ? keys.tree : keys.data).update(data).digest();
+  return (type === BlobType.tree ? keys.tree : keys.data).digest(data);
 }
 
 /** Associated data of a sealed blob: its type byte and id, so a blob cannot be swapped for another. */

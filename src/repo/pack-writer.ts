@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Names, type BlobStore, type BlobWriter } from '../storage/blob-store.ts';
 import type { BlobType } from './blob.ts';
 import { packTrailer, type PackEntry } from './pack.ts';
-import { BufferReleaser } from '../core/memory.ts';
+import { releaseAll } from '../core/memory.ts';
 
 export type PackWritten = (packId: string, entries: PackEntry[], size: number) => void | Promise<void>;
 
@@ -31,8 +31,6 @@ export class PackWriter {
   private readonly uploads = new Set<Promise<void>>();
   private failure: unknown;
   private tail: Promise<void> = Promise.resolve();
-  // The main thread's heap (index, trees) is larger than a worker's, so its full GCs are spaced wider.
-  private readonly releaser = new BufferReleaser(64 * 1024 * 1024);
   private readonly store: BlobStore;
   private readonly key: Uint8Array;
   private readonly packSize: number;
@@ -102,7 +100,7 @@ export class PackWriter {
       this.failure ??= err;
       throw err;
     }
-    this.releaser.passed(parts.reduce((n, b) => n + b.length, 0));
+    releaseAll(parts);
   }
 
   private async cut(): Promise<void> {
@@ -123,7 +121,7 @@ export class PackWriter {
       } else {
         await this.store.put(Names.pack(p.id), p.parts);
       }
-      this.releaser.passed(p.partsBytes);
+      releaseAll(p.parts);
       p.parts = [];
       await this.onWritten(p.id, p.entries, size);
     })().catch(async (err: unknown) => {

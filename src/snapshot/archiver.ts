@@ -92,7 +92,7 @@ export class Archiver {
   }
 
   async run(): Promise<ArchiveResult> {
-    const tree = await this.archiveDir(Buffer.from(this.opts.root), '', this.opts.selection, this.opts.parentTree);
+    const tree = await (await this.walkDir(Buffer.from(this.opts.root), '', this.opts.selection, this.opts.parentTree)).tree;
     return {
       tree,
       summary: { ...this.summary },
@@ -120,7 +120,15 @@ export class Archiver {
     }
   }
 
-  private async archiveDir(abs: Buffer, rel: string, sel: Selection | undefined, parentId: string | undefined): Promise<string> {
+  /**
+   * Walks one directory: lists it, stats its entries, walks its subdirectories and hands its files to
+   * the readers. Resolves once the walk is done, with the directory's tree id to come (a promise in
+   * an object, or the async function would wait for it): the tree is
+   * saved when the last of its files is stored. The walk itself goes on meanwhile, so the readers
+   * are never idle waiting for one directory (a single large file, say) to finish; memory stays
+   * bounded because a directory's entries are held only while some of its files are in flight.
+   */
+  private async walkDir(abs: Buffer, rel: string, sel: Selection | undefined, parentId: string | undefined): Promise<{ tree: Promise<string> }> {
     const parent = await this.loadParent(parentId);
     let names: Buffer[];
     if (sel && !sel.all) {
@@ -157,8 +165,19 @@ export class Archiver {
       const prev = parent?.get(name.toString('latin1'));
       if (type === 'dir') {
         this.summary.dirs++;
-        node.subtree = await this.archiveDir(childAbs, childRel, childSel, prev?.type === 'dir' ? prev.subtree : undefined);
-        nodes[i] = node;
+        const subtree = await this.walkDir(childAbs, childRel, childSel, prev?.type === 'dir' ? prev.subtree : undefined);
+        const idx = i;
+        pending.push(
+          subtree.tree.then(
+            (id) => {
+              node.subtree = id;
+              nodes[idx] = node;
+            },
+            (err: unknown) => {
+              this.failure ??= err;
+            },
+          ),
+        );
       } else if (type === 'symlink') {
         try {
           const t = encodeName((await readlink(childAbs, { encoding: 'buffer' })) as Buffer);
@@ -198,11 +217,17 @@ export class Archiver {
         nodes[i] = node;
       }
     }
-    await Promise.all(pending);
-    if (this.failure) throw this.failure;
-    const tree: Tree = { nodes: nodes.filter((n): n is TreeNode => n !== undefined) };
-    const { id } = await this.saver.save(BlobType.tree, encodeTree(tree));
-    return id.toString('hex');
+    const saved = (async () => {
+      await Promise.all(pending);
+      if (this.failure) throw this.failure;
+      const tree: Tree = { nodes: nodes.filter((n): n is TreeNode => n !== undefined) };
+      const { id } = await this.saver.save(BlobType.tree, encodeTree(tree));
+      return id.toString('hex');
+    })();
+    // Observed by the parent (or run()) right away; marked handled so an early failure is not
+    // reported as unhandled before then.
+    saved.catch(() => {});
+    return { tree: saved };
   }
 
   private advance(bytes: number, rel: string): void {

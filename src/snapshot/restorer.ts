@@ -61,7 +61,7 @@ export class Restorer {
     this.repo = repo;
     this.opts = opts;
     this.skip = new Set(opts.exclude ?? []);
-    this.fileSlots = new Semaphore(opts.files ?? 8);
+    this.fileSlots = new Semaphore(opts.files ?? 16);
   }
 
   async run(rootTree: string): Promise<RestoreSummary> {

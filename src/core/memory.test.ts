@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { release, releaseAll, releaseBacking } from './memory.ts';
+
+test('release frees a buffer that spans its own ArrayBuffer', () => {
+  const b = Buffer.alloc(100_000, 1);
+  release(b);
+  assert.equal(b.buffer.detached, true);
+  assert.equal(b.length, 0);
+});
+
+test('release leaves views, pooled Buffers and shared memory alone', () => {
+  const big = Buffer.alloc(100_000, 1);
+  const view = big.subarray(10, 20_000);
+  const pooled = Buffer.from('small');
+  const shared = new Uint8Array(new SharedArrayBuffer(100_000));
+  release(view, pooled, shared, undefined);
+  assert.equal(big.buffer.detached, false);
+  assert.equal(view.length, 19_990);
+  assert.equal(pooled.toString(), 'small');
+  assert.equal(shared.length, 100_000);
+});
+
+test('release of an already released buffer does nothing', () => {
+  const b = new Uint8Array(50_000);
+  releaseAll([b, b]);
+  assert.equal(b.buffer.detached, true);
+});
+
+test('releaseBacking frees the whole allocation under a view, never a pool slab', () => {
+  const big = Buffer.alloc(100_000, 1);
+  const view = big.subarray(0, 10);
+  releaseBacking(view);
+  assert.equal(big.buffer.detached, true);
+  const pooled = Buffer.from('pooled bytes');
+  const neighbour = Buffer.from('neighbour');
+  releaseBacking(pooled);
+  assert.equal(neighbour.toString(), 'neighbour');
+  assert.equal(pooled.toString(), 'pooled bytes');
+});
