@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import tar, { type Pack } from 'tar-stream';
+import type { Pack } from 'tar-stream';
 import { EnvsnapError } from '../core/errors.ts';
 import { magentoArchiveName, magentoArchiveType, magentoDatabaseMember, type MagentoArchiveType } from '../policy/magento-archives.ts';
 import { withLock } from '../repo/lock.ts';
@@ -142,6 +142,8 @@ export async function exportMagento(ctx: AppContext, repo: Repository, input: { 
  * succeeds, destroys it when either side fails, and resolves once everything is written.
  */
 async function writeTar<T>(fill: (pack: Pack) => Promise<T>, drain: (pack: Pack) => Promise<void>): Promise<T> {
+  // Loaded when a tar is written: this module is imported at start-up by every CLI command and the server.
+  const { default: tar } = await import('tar-stream');
   const pack = tar.pack();
   const written = drain(pack);
   written.catch(() => {});

@@ -6,7 +6,7 @@ import { EnvsnapError } from '../core/errors.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { CachedStore } from '../storage/cached/cached-store.ts';
 import { LocalStore } from '../storage/local/local-store.ts';
-import { S3Store, type S3StoreOptions } from '../storage/s3/s3-store.ts';
+import type { S3Store, S3StoreOptions } from '../storage/s3/s3-store.ts';
 import { isLocalOrIpHost } from '../storage/s3/s3-settings.ts';
 import type { S3Config } from '../config/project-config.ts';
 import { isS3Url } from '../storage/s3/s3-location.ts';
@@ -17,12 +17,18 @@ import type { AppContext, RepoRef } from './context.ts';
  * The store of a repository location. S3 settings (endpoint, path style, parallelism) and
  * credentials come from the SDK's standard environment variables and files, read by the store.
  */
-export function storeFor(location: string, s3?: S3Config): BlobStore {
-  if (isS3Url(location)) return new S3Store(location, s3 ? s3StoreOptions(s3) : {});
+export async function storeFor(location: string, s3?: S3Config): Promise<LocalStore | S3Store> {
+  if (isS3Url(location)) return s3Store(location, s3 ? s3StoreOptions(s3) : {});
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     throw new EnvsnapError('INVALID_ARGUMENT', `repository location ${location} uses an unsupported scheme: give a directory path or an s3://BUCKET/PREFIX URL`);
   }
   return new LocalStore(resolve(location));
+}
+
+/** Loaded only for s3:// locations: the AWS SDK is the largest dependency, and local repositories never need it. */
+async function s3Store(location: string, options: S3StoreOptions): Promise<S3Store> {
+  const { S3Store } = await import('../storage/s3/s3-store.ts');
+  return new S3Store(location, options);
 }
 
 /**
@@ -53,8 +59,8 @@ export function s3StoreOptions(c: S3Config): S3StoreOptions {
 }
 
 export async function openRepository(ctx: AppContext, ref: RepoRef): Promise<Repository> {
-  const store = storeFor(ref.location, ref.s3);
-  if (store instanceof S3Store) await store.checkBucket();
+  const store = await storeFor(ref.location, ref.s3);
+  if (!(store instanceof LocalStore)) await store.checkBucket();
   return Repository.open(withCache(store), ref.password, { clock: ctx.clock });
 }
 
@@ -64,8 +70,8 @@ export async function openRepository(ctx: AppContext, ref: RepoRef): Promise<Rep
  * one folder per repository location. ENVSNAP_CACHE_DIR=off turns the cache off. Local
  * repositories are not cached.
  */
-function withCache(store: BlobStore): BlobStore {
-  if (!(store instanceof S3Store)) return store;
+function withCache(store: LocalStore | S3Store): BlobStore {
+  if (store instanceof LocalStore) return store;
   const base = process.env.ENVSNAP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'envsnap');
   if (base === 'off') return store;
   const key = createHash('sha256').update(store.location).digest('hex').slice(0, 32);
@@ -74,9 +80,9 @@ function withCache(store: BlobStore): BlobStore {
 
 export async function initRepository(ctx: AppContext, ref: RepoRef): Promise<Repository> {
   if (ref.password.length === 0) throw new EnvsnapError('INVALID_ARGUMENT', 'empty password: set ENVSNAP_PASSWORD or use --password-file');
-  const store = storeFor(ref.location, ref.s3);
+  const store = await storeFor(ref.location, ref.s3);
   const repo = await Repository.init(store, ref.password, { clock: ctx.clock });
-  if (store instanceof S3Store && store.bucketCreated) ctx.logger.info(`created bucket ${store.bucket} at ${store.endpoint}`);
+  if (!(store instanceof LocalStore) && store.bucketCreated) ctx.logger.info(`created bucket ${store.bucket} at ${store.endpoint}`);
   return repo;
 }
 

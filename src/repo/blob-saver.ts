@@ -57,9 +57,12 @@ export class BlobSaver {
     this.index = opts.index;
     this.pool = opts.pool;
     this.maxInFlight = opts.maxInFlight ?? 8 * 1024 * 1024;
-    this.checkpointPacks = opts.checkpointPacks ?? 8;
-    // A remote store (no local files) gains from more packs on the way at once; a disk does not.
-    const uploads = opts.store.localPath ? 2 : 4;
+    // A remote store (no local files) gains from more packs on the way at once; a disk does not. On
+    // a remote store every index file is one more request for each host that opens the repository,
+    // so checkpoints are spaced wider there (an interrupted run's packs are adopted either way).
+    const local = opts.store.localPath !== undefined;
+    this.checkpointPacks = opts.checkpointPacks ?? (local ? 8 : 32);
+    const uploads = local ? 2 : 4;
     this.writer = new PackWriter(opts.store, opts.master.encrypt, opts.packSize, (packId, entries, size) => this.packWritten(packId, entries, size), uploads);
   }
 

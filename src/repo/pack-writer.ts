@@ -1,6 +1,8 @@
 /**
- * PackWriter: appends sealed blobs to the current pack and stores it when it reaches the target
- * size. With a store that can stream (BlobStore.openWriter), blobs go to the pack's temp file in
+ * PackWriter: appends sealed blobs to the current pack of their type and stores it when it reaches
+ * the target size. Data and tree blobs go to separate packs (as in restic): reading the trees of a
+ * snapshot (restore, check, diff, listing files) then touches only the few tree packs, never a
+ * 16 MiB data pack for the sake of one directory listing. With a store that can stream (BlobStore.openWriter), blobs go to the pack's temp file in
  * ~1 MiB batches as they come, so a pack is never held in memory; otherwise the pack's parts are
  * kept and written with one put. Either way a pack becomes visible only when complete (commit or
  * put). At most `maxUploads` packs are being finished (fsync, rename / upload) at once; cutting
@@ -27,7 +29,8 @@ interface OpenPack {
 }
 
 export class PackWriter {
-  private current: OpenPack | undefined;
+  /** The open pack of each blob type. */
+  private readonly current = new Map<BlobType, OpenPack>();
   private readonly uploads = new Set<Promise<void>>();
   private failure: unknown;
   private tail: Promise<void> = Promise.resolve();
@@ -55,10 +58,10 @@ export class PackWriter {
     return next;
   }
 
-  /** Stores the current partial pack and waits for every pack being finished. */
+  /** Stores the current partial packs and waits for every pack being finished. */
   async flush(): Promise<void> {
     await this.tail;
-    if (this.current) await this.cut();
+    for (const type of [...this.current.keys()]) await this.cut(type);
     while (this.uploads.size > 0) await Promise.race(this.uploads);
     if (this.failure) throw this.failure;
   }
@@ -66,46 +69,46 @@ export class PackWriter {
   /** Drops the pack being written (after a failure elsewhere): nothing of it becomes visible. */
   async abort(): Promise<void> {
     await this.tail;
-    const p = this.current;
-    this.current = undefined;
-    await p?.writer?.abort();
+    const open = [...this.current.values()];
+    this.current.clear();
+    for (const p of open) await p.writer?.abort();
     while (this.uploads.size > 0) await Promise.race(this.uploads);
   }
 
   private async append(type: BlobType, id: Buffer, flags: number, rawLength: number, sealed: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
-    let p = this.current;
+    let p = this.current.get(type);
     if (!p) {
       const packId = randomBytes(32).toString('hex');
       p = { id: packId, entries: [], size: 0, parts: [], partsBytes: 0 };
       if (this.store.openWriter) p.writer = await this.store.openWriter(Names.pack(packId));
-      this.current = p;
+      this.current.set(type, p);
     }
     p.entries.push({ type, flags, id, offset: p.size, length: sealed.length, rawLength });
     p.parts.push(sealed);
     p.partsBytes += sealed.length;
     p.size += sealed.length;
-    if (p.writer && p.partsBytes >= BATCH_BYTES) await this.writeParts(p);
-    if (p.size >= this.packSize) await this.cut();
+    if (p.writer && p.partsBytes >= BATCH_BYTES) await this.writeParts(type, p);
+    if (p.size >= this.packSize) await this.cut(type);
   }
 
-  private async writeParts(p: OpenPack): Promise<void> {
+  private async writeParts(type: BlobType, p: OpenPack): Promise<void> {
     const parts = p.parts;
     p.parts = [];
     p.partsBytes = 0;
     try {
       await p.writer!.append(parts);
     } catch (err) {
-      this.current = undefined;
+      this.current.delete(type);
       this.failure ??= err;
       throw err;
     }
     releaseAll(parts);
   }
 
-  private async cut(): Promise<void> {
-    const p = this.current!;
-    this.current = undefined;
+  private async cut(type: BlobType): Promise<void> {
+    const p = this.current.get(type)!;
+    this.current.delete(type);
     while (this.uploads.size >= this.maxUploads) await Promise.race(this.uploads);
     if (this.failure) {
       await p.writer?.abort();

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { DatabaseSync } from 'node:sqlite';
-import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { ProjectConfig } from '../config/project-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { EnvsnapError } from '../core/errors.ts';
@@ -17,7 +17,6 @@ import type { RepoRef } from '../app/context.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { projectRuns } from '../scheduler/schedules.ts';
 import { Activities } from './activities.ts';
-import { createApp } from './app.ts';
 import { AuditLog } from './audit.ts';
 import { Operations } from './operations.ts';
 import { SessionStore } from './sessions.ts';
@@ -74,9 +73,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (state.users.countAdmins() === 0) o.logger.warn('no admin user yet: create one with "envsnap user:add NAME --role admin"');
   const history = await openRunHistory(state.db, o.project.file);
   const ops = new Operations({ project: o.project, history, repo: o.repo, clock: o.clock, activities: state.activities, logger: o.logger });
+  // The HTTP stack is loaded only to serve: the CLI's user commands share this module (openState).
+  const [{ serve }, { createApp }] = await Promise.all([import('@hono/node-server'), import('./app.ts')]);
   const app = createApp({ ...state, ops, logger: o.logger, secureCookies: o.tls !== undefined });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+  const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve(
       {
         fetch: app.fetch,

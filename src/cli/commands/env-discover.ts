@@ -9,7 +9,7 @@ import { EnvsnapError } from '../../core/errors.ts';
 import { ConfigDocument, type EnvironmentUpdate } from '../../config/config-document.ts';
 import { CONFIG_FILE_NAME } from '../../config/project-config.ts';
 import { ENVIRONMENT_TYPES, NAME_PATTERN, NAME_RULE, PLANS, type DatabaseInput, type EnvironmentInput, type RedisInput } from '../../config/schema.ts';
-import { discoverMagento, type DiscoveredEnvironment } from '../../sources/magento/discover.ts';
+import type { DiscoveredEnvironment } from '../../sources/magento/discover.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine, printTable } from '../render.ts';
 
@@ -60,6 +60,8 @@ once written, are left as they are. Passwords are never written: set the environ
 
       // Password variables are per environment only when another environment already uses the plain names.
       const taken = new Set(doc.environmentNames().filter((n) => n !== name).flatMap((n) => passwordEnvs(doc.environment(n))));
+      // Loaded here, not at start-up: the PHP parser behind it is only needed to read env.php.
+      const { discoverMagento } = await import('../../sources/magento/discover.ts');
       let found = await discoverMagento(opts.root);
       if (found.secrets.some((x) => taken.has(x.variable))) found = await discoverMagento(opts.root, { variablePrefix: `ENVSNAP_${name.toUpperCase().replace(/-/g, '_')}_` });
 

@@ -17,7 +17,7 @@
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar, { type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { EnvsnapError, isEnvsnapError } from '../../core/errors.ts';
 import type { ExcludeMatcher } from '../files/exclude.ts';
 import type { CaptureOptions, CaptureResult, EntryMeta, FileTreeWriter, PinResult, Source } from '../source.ts';
@@ -150,6 +150,8 @@ export class TarSource implements Source<FileTreeWriter> {
         throw err;
       }
     }
+    // Loaded when an archive is read: this module is imported at start-up by every CLI command.
+    const { default: tar } = await import('tar-stream');
     const extract = tar.extract();
     const feeding = pipeline(Readable.from(bytes()), extract);
     feeding.catch(() => {});

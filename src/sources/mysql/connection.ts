@@ -8,7 +8,7 @@
  * and no statement time limit (a server-wide max_statement_time must not cut a long dump short).
  */
 import type { Readable } from 'node:stream';
-import mysql, { type Connection as RawConnection, type QueryError } from 'mysql2';
+import type { Connection as RawConnection, QueryError } from 'mysql2';
 import { EnvsnapError } from '../../core/errors.ts';
 
 /** Already-resolved settings of one database (the password only in memory). */
@@ -122,6 +122,8 @@ export class MysqlConnection {
    * as latin1 text.
    */
   static async open(settings: MysqlConnectionSettings, opts: { binaryClient?: boolean } = {}): Promise<MysqlConnection> {
+    // The driver is loaded on the first connection: commands that never reach a MySQL server do not pay for it.
+    const { default: mysql } = await import('mysql2');
     const raw = mysql.createConnection({
       host: settings.host,
       port: settings.port,
