@@ -57,12 +57,13 @@ export class BlobSaver {
     this.index = opts.index;
     this.pool = opts.pool;
     this.maxInFlight = opts.maxInFlight ?? 8 * 1024 * 1024;
-    // A remote store (no local files) gains from more packs on the way at once; a disk does not. On
-    // a remote store every index file is one more request for each host that opens the repository,
-    // so checkpoints are spaced wider there (an interrupted run's packs are adopted either way).
-    const local = opts.store.localPath !== undefined;
-    this.checkpointPacks = opts.checkpointPacks ?? (local ? 8 : 32);
-    const uploads = local ? 2 : 4;
+    // On a remote store every index file is one more request for each host that opens the
+    // repository, so checkpoints are spaced wider there (an interrupted run's packs are adopted
+    // either way).
+    this.checkpointPacks = opts.checkpointPacks ?? (opts.store.localPath ? 8 : 32);
+    // Packs being finished at once: a disk's fsync and a remote store's upload both overlap the
+    // sealing of the next packs.
+    const uploads = 4;
     this.writer = new PackWriter(opts.store, opts.master.encrypt, opts.packSize, (packId, entries, size) => this.packWritten(packId, entries, size), uploads);
   }
 

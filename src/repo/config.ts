@@ -17,12 +17,12 @@ export interface RepoConfig {
 
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 
-export function newConfig(): RepoConfig {
+export function newConfig(packSize = DEFAULT_PACK_SIZE): RepoConfig {
   return {
     version: FORMAT_VERSION,
     id: randomBytes(32).toString('hex'),
     chunker: { ...DEFAULT_CHUNKER, seed: randomBytes(32).toString('hex') },
-    packSize: DEFAULT_PACK_SIZE,
+    packSize,
   };
 }
 

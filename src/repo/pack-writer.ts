@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { Names, type BlobStore, type BlobWriter } from '../storage/blob-store.ts';
 import type { BlobType } from './blob.ts';
-import { packTrailer, type PackEntry } from './pack.ts';
+import { packTrailer, packTrailerLength, type PackEntry } from './pack.ts';
 import { releaseAll } from '../core/memory.ts';
 
 export type PackWritten = (packId: string, entries: PackEntry[], size: number) => void | Promise<void>;
@@ -78,6 +78,12 @@ export class PackWriter {
   private async append(type: BlobType, id: Buffer, flags: number, rawLength: number, sealed: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     let p = this.current.get(type);
+    // A pack never grows past the target size (unless one blob alone does): a store can rely on
+    // that, e.g. to upload each pack in one request below its multipart threshold.
+    if (p && p.size + sealed.length + packTrailerLength(p.entries.length + 1) > this.packSize) {
+      await this.cut(type);
+      p = undefined;
+    }
     if (!p) {
       const packId = randomBytes(32).toString('hex');
       p = { id: packId, entries: [], size: 0, parts: [], partsBytes: 0 };
@@ -89,7 +95,6 @@ export class PackWriter {
     p.partsBytes += sealed.length;
     p.size += sealed.length;
     if (p.writer && p.partsBytes >= BATCH_BYTES) await this.writeParts(type, p);
-    if (p.size >= this.packSize) await this.cut(type);
   }
 
   private async writeParts(type: BlobType, p: OpenPack): Promise<void> {

@@ -76,6 +76,11 @@ export function decodePackHeader(buf: Buffer, packId: string): PackEntry[] {
   return out;
 }
 
+/** Bytes of the trailer of a pack of `count` blobs. */
+export function packTrailerLength(count: number): number {
+  return HEADER_FIXED + count * ENTRY_BYTES + SEAL_OVERHEAD + 4;
+}
+
 /** The trailer (sealed header + its length) appended after the blobs. */
 export function packTrailer(key: Uint8Array, packId: string, entries: readonly PackEntry[]): Buffer {
   const sealed = seal(key, encodePackHeader(entries), adFor('pack', packId));

@@ -74,3 +74,18 @@ describe('Repository.init on a location that holds objects', () => {
     assert.equal((await store.get('config')).toString(), 'restic config', 'nothing was touched');
   });
 });
+
+describe('Repository config', () => {
+  it('takes the pack size the store prefers, and keeps it for every later writer', async () => {
+    const store: MemoryStore & { preferredPackSize?: number } = Object.assign(new MemoryStore(), { preferredPackSize: 3 * 1024 * 1024 });
+    const repo = await Repository.init(store, 'pw', opts);
+    assert.equal(repo.config.packSize, 3 * 1024 * 1024);
+    await repo.close();
+    // The size is the repository's, not the store's: it holds when the store stops preferring one.
+    store.preferredPackSize = undefined;
+    const again = await Repository.open(store, 'pw', opts);
+    assert.equal(again.config.packSize, 3 * 1024 * 1024);
+    const plain = await Repository.init(new MemoryStore(), 'pw', opts);
+    assert.equal(plain.config.packSize, 16 * 1024 * 1024);
+  });
+});

@@ -64,7 +64,7 @@ export class Repository {
     }
     await store.create();
     const master = newMasterKey();
-    const config = newConfig();
+    const config = newConfig(store.preferredPackSize);
     const keyId = randomBytes(32).toString('hex');
     const keyFile = await wrapMasterKey(master, password, opts.kdf ?? defaultKdfParams(), keyId, new Date(opts.clock.now()));
     await store.put(Names.key(keyId), Buffer.from(JSON.stringify(keyFile, null, 1)));

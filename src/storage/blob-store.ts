@@ -64,6 +64,11 @@ export interface BlobStore {
    */
   localPath?(name: string): string;
   /**
+   * Target pack size for a repository created in this store, when it differs from the default:
+   * object stores bill and wait per request, so fewer, larger packs pay there.
+   */
+  readonly preferredPackSize?: number;
+  /**
    * Streams an object in instead of holding it whole in memory: parts are written as they come and
    * the object appears, atomically, only on commit. Optional; without it callers use put.
    */

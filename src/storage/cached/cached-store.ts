@@ -21,7 +21,7 @@ import { blobDataBytes } from '../blob-store.ts';
 import type { LocalStore } from '../local/local-store.ts';
 
 const CACHED_PREFIXES = ['index/', 'snapshots/'] as const;
-/** A window covers a whole pack (16 MiB, a little more at most) in one request. */
+/** A window covers a whole pack (16 MiB on a disk, 30 MiB in a bucket: never more) in one request. */
 export const WINDOW_BYTES = 32 << 20;
 export const MAX_WINDOWS = 6;
 const cacheable = (name: string) => CACHED_PREFIXES.some((p) => name.startsWith(p));
@@ -29,6 +29,7 @@ const cacheable = (name: string) => CACHED_PREFIXES.some((p) => name.startsWith(
 export class CachedStore implements BlobStore {
   readonly inner: BlobStore;
   readonly cache: LocalStore;
+  readonly preferredPackSize?: number;
   /** Reads served from the cache and from the remote store (for tests and --verbose). */
   readonly stats = { hits: 0, misses: 0, windows: 0 };
   readonly #windows = new Map<string, Promise<Buffer>>();
@@ -41,6 +42,7 @@ export class CachedStore implements BlobStore {
   constructor(inner: BlobStore, cache: LocalStore) {
     this.inner = inner;
     this.cache = cache;
+    this.preferredPackSize = inner.preferredPackSize;
     if (inner.openWriter) this.openWriter = (name) => inner.openWriter!(name);
   }
 

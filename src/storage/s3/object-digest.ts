@@ -22,3 +22,15 @@ export function contentMd5(data: BlobData): string {
 export function sha256Hex(data: BlobData): string {
   return digest('sha256', data).digest('hex');
 }
+
+/** sha256Hex computed on the thread pool (WebCrypto), off the event loop: for request bodies of many MiB. */
+export async function sha256HexAsync(body: Uint8Array): Promise<string> {
+  return Buffer.from(await crypto.subtle.digest('SHA-256', body)).toString('hex');
+}
+
+/**
+ * The SHA-256 of request bodies whose hash the store already computed, for the request signer:
+ * Signature V4 signs the payload's SHA-256 (x-amz-content-sha256), and when that header is set the
+ * signer takes it instead of hashing a body of up to 32 MiB again.
+ */
+export const payloadSha256 = new WeakMap<Uint8Array, string>();

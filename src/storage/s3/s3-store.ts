@@ -37,7 +37,7 @@ import { Semaphore } from '../../core/async.ts';
 import { EnvsnapError } from '../../core/errors.ts';
 import { blobDataBytes, blobDataLength, type BlobData, type BlobInfo, type BlobStore, type BlobWriter } from '../blob-store.ts';
 import { MultipartWriter, type CompletedPart, type MultipartCalls } from './multipart-writer.ts';
-import { SHA256_METADATA, contentMd5, sha256Hex } from './object-digest.ts';
+import { SHA256_METADATA, contentMd5, payloadSha256, sha256Hex, sha256HexAsync } from './object-digest.ts';
 import { BackoffRetryStrategy, DEFAULT_RETRY_POLICY, backoffDelay, type RetryPolicy } from './retry-strategy.ts';
 import { isMissingObject, isNetworkError, httpStatus, mapS3Error, missingBucket } from './s3-errors.ts';
 import { formatS3Location, parseS3Url } from './s3-location.ts';
@@ -46,10 +46,16 @@ import { describeEndpoint, resolveS3Settings, type S3Settings } from './s3-setti
 /** Region when the standard chain names none (AWS_REGION, the profile's `region`). */
 export const DEFAULT_REGION = 'us-east-1';
 /**
- * Objects above this go up in parts of this size. Packs (16 MiB, a little more when a large chunk
- * ends one) stay below it and go up in one PUT: one request instead of a multipart upload's four.
+ * Objects above this go up in parts of this size. Packs (never above their target size) stay below
+ * it and go up in one PUT: one request instead of a multipart upload's four.
  */
 export const DEFAULT_PART_SIZE = 32 * 1024 * 1024;
+/**
+ * Target pack size of a repository created in a bucket: about twice the local one, so a snapshot
+ * and a restore need half the requests, while a pack still goes up in one PUT (below
+ * DEFAULT_PART_SIZE) and comes back in one read window of a restore.
+ */
+export const S3_PACK_SIZE = 30 * 1024 * 1024;
 /** S3's smallest part (but the last). */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 2;
@@ -72,6 +78,7 @@ export class S3Store implements BlobStore {
   /** The endpoint as messages show it (no user info). */
   readonly endpoint: string;
   readonly settings: S3Settings;
+  readonly preferredPackSize = S3_PACK_SIZE;
   /** Whether create() made the bucket (init reports it). */
   bucketCreated = false;
   private readonly client: S3Client;
@@ -103,6 +110,15 @@ export class S3Store implements BlobStore {
       requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
       ...opts.client,
     });
+    this.client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { body?: unknown; headers?: Record<string, string> };
+        const known = request.body instanceof Uint8Array ? payloadSha256.get(request.body) : undefined;
+        if (known !== undefined && request.headers) request.headers['x-amz-content-sha256'] = known;
+        return next(args);
+      },
+      { step: 'build', name: 'envsnapKnownPayloadHash' },
+    );
   }
 
   /** The key of an object name. */
@@ -219,8 +235,10 @@ export class S3Store implements BlobStore {
 
   private async putObject(name: string, body: Uint8Array): Promise<void> {
     const key = this.key(name);
+    const hashing = sha256HexAsync(body);
     const md5 = contentMd5(body);
-    const sha256 = sha256Hex(body);
+    const sha256 = await hashing;
+    payloadSha256.set(body, sha256);
     await this.call(`write ${name}`, () =>
       this.client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.byteLength, ContentMD5: md5, Metadata: { [SHA256_METADATA]: sha256 } }),
@@ -244,7 +262,9 @@ export class S3Store implements BlobStore {
         return res.UploadId;
       },
       uploadPart: async (UploadId, PartNumber, body) => {
+        const hashing = sha256HexAsync(body);
         const md5 = contentMd5(body);
+        payloadSha256.set(body, await hashing);
         const res = await this.call(`write part ${PartNumber} of ${name}`, () =>
           this.client.send(new UploadPartCommand({ Bucket, Key: key, UploadId, PartNumber, Body: body, ContentLength: body.length, ContentMD5: md5 })),
         );
