@@ -153,7 +153,7 @@ export function renderReport(r: Results): string {
     '- Order: for each tool, init, snapshot 1 and an unchanged snapshot 2; then the change is applied once to the data set in place;',
     '  then snapshot 3 for each tool; then for each tool a restore of the latest snapshot into an empty directory.',
     '- Each command runs under GNU time (`/usr/bin/time -f "%e %M %U %S"`): wall seconds, peak RSS, user + system CPU. `sync` runs before each.',
-    '- The page cache cannot be dropped on this machine: caches are warm, for all tools alike. Repositories are on the same disk as the data.',
+    '- The page cache cannot be dropped on this machine: caches are warm, for all tools alike — the data set is read once before the first measured command, so the first tool does not pay for reading it from disk. Repositories are on the same disk as the data.',
     '- Each tool restores into its own new directory; the restored trees are deleted only after the last restore (file creation right after a mass delete is slower on ext4, which would penalise the next tool).',
     '- Throughput = data-set size / wall time (after the change for snapshot 3 and the restore). MiB = 2^20 bytes.',
     '- Repository size = the sum of the file sizes under the repository directory; new data = its growth during snapshot 3.',

@@ -6,7 +6,8 @@
  * half-written file under a real name. Directory metadata is set after their contents.
  */
 import { mkdir, unlink, symlink, link, utimes, lutimes, chmod, chown, lchown } from 'node:fs/promises';
-import { lstatSync, closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { lstatSync, close, closeSync, fchmod, fchown, ftruncate, futimes, open, rename, unlinkSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { Semaphore, mapLimit } from '../core/async.ts';
@@ -40,6 +41,16 @@ export interface RestoreSummary {
 }
 
 const SLASH = Buffer.from('/');
+/** Calls on a numeric descriptor (the workers write through it), on the thread pool. */
+const fdCalls = {
+  open: promisify(open),
+  ftruncate: promisify(ftruncate),
+  fchmod: promisify(fchmod),
+  fchown: promisify(fchown),
+  futimes: promisify(futimes),
+  close: promisify(close),
+  rename: promisify(rename),
+};
 const asRoot = process.getuid?.() === 0;
 /** Temporary names: unique per process and file, no randomness needed. */
 const TMP_TAG = `${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -67,8 +78,8 @@ export class Restorer {
   async run(rootTree: string): Promise<RestoreSummary> {
     const sel = this.opts.include && this.opts.include.length > 0 ? selectionFromPaths(this.opts.include) : undefined;
     await this.validate(rootTree, '', sel);
-    await mkdir(this.opts.target, { recursive: true });
-    await (await this.restoreDir(rootTree, Buffer.from(this.opts.target), '', sel)).done;
+    const made = await mkdir(this.opts.target, { recursive: true });
+    await (await this.restoreDir(rootTree, Buffer.from(this.opts.target), '', sel, made !== undefined)).done;
     if (this.failure) throw this.failure;
     this.opts.progress.done();
     return this.summary;
@@ -114,9 +125,11 @@ export class Restorer {
   /**
    * Restores a directory's entries. The walk does not wait at the end of each directory: it goes on
    * while file slots are free, and a directory's metadata is set when everything in it is done (the
-   * returned promise), so one large file never stalls the rest of the restore.
+   * returned promise), so one large file never stalls the rest of the restore. In a directory this
+   * restore created (`fresh`) nothing can be in the way, so entries are not looked up first: a
+   * lookup in a directory where files are being created waits for its lock.
    */
-  private async restoreDir(treeId: string, abs: Buffer, rel: string, sel: Selection | undefined): Promise<{ done: Promise<void> }> {
+  private async restoreDir(treeId: string, abs: Buffer, rel: string, sel: Selection | undefined, fresh: boolean): Promise<{ done: Promise<void> }> {
     const tree = await this.loadTree(treeId);
     const pending: Promise<void>[] = [];
     for (const node of tree.nodes) {
@@ -129,8 +142,9 @@ export class Restorer {
       if (this.skip.has(childRel)) continue;
       switch (node.type) {
         case 'dir':
-          if (await this.ensureDir(childAbs, childRel)) {
-            const contents = await this.restoreDir(node.subtree!, childAbs, childRel, childSel);
+          const dir = await this.ensureDir(childAbs, childRel, fresh);
+          if (dir) {
+            const contents = await this.restoreDir(node.subtree!, childAbs, childRel, childSel, dir === 'created');
             pending.push(
               contents.done
                 .then(async () => {
@@ -147,7 +161,7 @@ export class Restorer {
         case 'file':
           await this.fileSlots.acquire();
           pending.push(
-            this.restoreFile(node, childAbs, childRel)
+            this.restoreFile(node, childAbs, childRel, fresh)
               .catch((err: unknown) => {
                 this.failure ??= err;
               })
@@ -155,7 +169,7 @@ export class Restorer {
           );
           break;
         case 'symlink':
-          await this.restoreSymlink(node, childAbs, childRel);
+          await this.restoreSymlink(node, childAbs, childRel, fresh);
           break;
         default:
           this.warn(`${childRel}: ${node.type} not restored (special files need mknod)`);
@@ -165,20 +179,23 @@ export class Restorer {
     return { done: Promise.all(pending).then(() => undefined) };
   }
 
-  /** Makes sure abs is a real directory (never a symlink to elsewhere); false to skip the subtree. */
-  private async ensureDir(abs: Buffer, rel: string): Promise<boolean> {
-    const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (st?.isDirectory()) return true;
+  /**
+   * Makes sure abs is a real directory (never a symlink to elsewhere): 'created' when this restore
+   * made it, undefined to skip the subtree. `parentFresh`: the parent was created by this restore.
+   */
+  private async ensureDir(abs: Buffer, rel: string, parentFresh: boolean): Promise<'created' | 'existing' | undefined> {
+    const st = parentFresh ? undefined : lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (st?.isDirectory()) return 'existing';
     if (st) {
       if (this.opts.overwrite !== 'always') {
         this.warn(`${rel}: exists and is not a directory; skipped (use --overwrite always to replace it)`);
         this.summary.skipped++;
-        return false;
+        return undefined;
       }
       await unlink(abs);
     }
     await mkdir(abs, { mode: 0o700 });
-    return true;
+    return 'created';
   }
 
   /** Whether an existing path may be replaced; counts skips. */
@@ -205,28 +222,29 @@ export class Restorer {
     return true;
   }
 
-  private async restoreFile(node: TreeNode, abs: Buffer, rel: string): Promise<void> {
+  private async restoreFile(node: TreeNode, abs: Buffer, rel: string, fresh: boolean): Promise<void> {
     // Hardlinks: the first path of an inode registers itself before any await, later ones link to it.
     const linkKey = node.links > 1 ? `${node.devId}:${node.inode}` : undefined;
     const firstLink = linkKey ? this.hardlinks.get(linkKey) : undefined;
     let settle: (p: Buffer | undefined) => void = () => {};
     if (linkKey && !firstLink) this.hardlinks.set(linkKey, new Promise((r) => (settle = r)));
-    if (!(await this.mayReplace(abs, node, rel))) {
+    if (!fresh && !(await this.mayReplace(abs, node, rel))) {
       settle(undefined);
       this.opts.progress.update(this.progressState(rel, node.size ?? 0));
       return;
     }
     const first = firstLink ? await firstLink : undefined;
     if (first) {
-      await unlinkIfExists(abs);
+      if (!fresh) await unlinkIfExists(abs);
       await link(first, abs);
       this.summary.files++;
       return;
     }
     const tmp = Buffer.concat([abs.subarray(0, abs.lastIndexOf(0x2f) + 1), Buffer.from(`.envsnap-${TMP_TAG}-${++tmpCounter}.tmp`)]);
-    // File-system calls here are synchronous: against the page cache they cost microseconds, while
-    // each promise-based call costs a thread-pool round trip; the waiting is on chunk fetches.
-    const fd = openSync(tmp, 'wx', 0o600);
+    // Creating, finishing and renaming a file run on the thread pool: they change directories and
+    // inodes, which waits on the file system's journal while the data written before is flushed —
+    // done synchronously, that stalled every other file of the restore behind the one being made.
+    const fd = await fdCalls.open(tmp, 'wx', 0o600);
     let ok = false;
     try {
       // Every chunk's offset is known up front from the index (plaintext lengths), so the workers
@@ -252,14 +270,14 @@ export class Restorer {
         }
       });
       if (chunkError !== undefined) throw chunkError;
-      if (node.sparse || pos !== (node.size ?? pos)) ftruncateSync(fd, pos);
-      fchmodSync(fd, node.mode);
-      if (asRoot) fchownSync(fd, node.uid, node.gid);
+      if (node.sparse || pos !== (node.size ?? pos)) await fdCalls.ftruncate(fd, pos);
+      await fdCalls.fchmod(fd, node.mode);
+      if (asRoot) await fdCalls.fchown(fd, node.uid, node.gid);
       const t = nsToSeconds(node.mtimeNs);
-      futimesSync(fd, t, t);
-      closeSync(fd);
+      await fdCalls.futimes(fd, t, t);
+      await fdCalls.close(fd);
       ok = true;
-      renameSync(tmp, abs);
+      await fdCalls.rename(tmp, abs);
       settle(abs);
       this.summary.files++;
       this.opts.progress.update(this.progressState(rel, 0));
@@ -276,9 +294,11 @@ export class Restorer {
     }
   }
 
-  private async restoreSymlink(node: TreeNode, abs: Buffer, rel: string): Promise<void> {
-    if (!(await this.mayReplace(abs, node, rel))) return;
-    await unlinkIfExists(abs);
+  private async restoreSymlink(node: TreeNode, abs: Buffer, rel: string, fresh: boolean): Promise<void> {
+    if (!fresh) {
+      if (!(await this.mayReplace(abs, node, rel))) return;
+      await unlinkIfExists(abs);
+    }
     await symlink(nodeTargetBytes(node), abs);
     await this.setMeta(abs, node, true);
     this.summary.symlinks++;
