@@ -14,6 +14,8 @@ const SAMPLE = 16 * 1024;
 /** Below this a byte histogram says little; such blobs are simply compressed. */
 const MIN_SAMPLE = 1024;
 const ZSTD_LEVEL = 3;
+/** zlib's smallest output chunk. */
+const MIN_ZLIB_CHUNK = 64;
 /**
  * Bits per byte above which a sample counts as already compressed. Text, SQL and JSON measure 4.5–6,
  * base64 6; JPEG, PNG, WebP, gzip and encrypted data 7.9–8.0.
@@ -71,7 +73,9 @@ export function openBlob(
   const body = open(keys.encrypt, sealed, blobAd(type, id), `blob ${hex}`);
   let plain = body;
   if (flags & BlobFlags.zstd) {
-    plain = zstdDecompressSync(body, { chunkSize: rawLength + 1, maxOutputLength: rawLength + 1 });
+    // One output chunk of exactly the expected size: the result then owns its buffer (it can be
+    // handed to another thread without a copy, and released); a longer output fails the check below.
+    plain = zstdDecompressSync(body, { chunkSize: Math.max(MIN_ZLIB_CHUNK, rawLength), maxOutputLength: rawLength + 1 });
     releaseBacking(body);
   }
   if (plain.length !== rawLength || !blobId(keys.ids, type, plain).equals(Buffer.from(id))) {

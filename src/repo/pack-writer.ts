@@ -1,8 +1,9 @@
 /**
- * PackWriter: appends sealed blobs to the current pack of their type and stores it when it reaches
- * the target size. Data and tree blobs go to separate packs (as in restic): reading the trees of a
- * snapshot (restore, check, diff, listing files) then touches only the few tree packs, never a
- * 16 MiB data pack for the sake of one directory listing. With a store that can stream (BlobStore.openWriter), blobs go to the pack's temp file in
+ * PackWriter: appends sealed blobs to the current pack of their type and stores that pack before a
+ * blob would take it past the target size. Data and tree blobs go to separate packs (as in restic):
+ * reading the trees of a snapshot (restore, check, diff, listing files) then touches only the few
+ * tree packs, never a data pack for the sake of one directory listing. With a store that can stream
+ * (BlobStore.openWriter), blobs go to the pack's temp file in
  * ~1 MiB batches as they come, so a pack is never held in memory; otherwise the pack's parts are
  * kept and written with one put. Either way a pack becomes visible only when complete (commit or
  * put). At most `maxUploads` packs are being finished (fsync, rename / upload) at once; cutting

@@ -76,7 +76,7 @@ export function decodePackHeader(buf: Buffer, packId: string): PackEntry[] {
   return out;
 }
 
-/** Bytes of the trailer of a pack of `count` blobs. */
+/** Bytes of the trailer of a pack of `count` blobs: the sealed header and its length word. */
 export function packTrailerLength(count: number): number {
   return HEADER_FIXED + count * ENTRY_BYTES + SEAL_OVERHEAD + 4;
 }

@@ -123,8 +123,8 @@ export class Archiver {
   /**
    * Walks one directory: lists it, stats its entries, walks its subdirectories and hands its files to
    * the readers. Resolves once the walk is done, with the directory's tree id to come (a promise in
-   * an object, or the async function would wait for it): the tree is
-   * saved when the last of its files is stored. The walk itself goes on meanwhile, so the readers
+   * an object, or the async function would wait for it): the tree is saved when the last of its
+   * files is stored. The walk itself goes on meanwhile, so the readers
    * are never idle waiting for one directory (a single large file, say) to finish; memory stays
    * bounded because a directory's entries are held only while some of its files are in flight.
    */

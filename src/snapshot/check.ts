@@ -15,11 +15,10 @@ import { mapLimit } from '../core/async.ts';
 import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import { isHexId, shortId } from '../core/ids.ts';
 import type { Logger, Progress } from '../core/logger.ts';
-import { SEAL_OVERHEAD } from '../crypto/aead.ts';
 import { Names, idOf } from '../storage/blob-store.ts';
 import { BlobType } from '../repo/blob.ts';
 import { MasterIndex, type IndexPack } from '../repo/index.ts';
-import { ENTRY_BYTES, parsePackTail, type PackEntry } from '../repo/pack.ts';
+import { packTrailerLength, parsePackTail, type PackEntry } from '../repo/pack.ts';
 import type { Repository } from '../repo/repository.ts';
 import { listSnapshotIds, loadSnapshot, type Snapshot } from './manifest.ts';
 import { listPins, loadPin } from './pins.ts';
@@ -52,9 +51,6 @@ export interface CheckResult {
   warnings: string[];
   stats: CheckStats;
 }
-
-/** Pack trailer bytes besides the entries: header magic, version and count, the seal, the length word. */
-const TRAILER_FIXED = 4 + 1 + 4 + SEAL_OVERHEAD + 4;
 
 const PRUNE_AFTER_DELETE = 'delete the affected snapshot(s) with "envsnap snapshot:delete", then run "envsnap prune"';
 
@@ -117,7 +113,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
     const distinct = dedupeEntries(entries);
     let extent = 0;
     for (const e of distinct) extent = Math.max(extent, e.offset + e.length);
-    const need = extent + TRAILER_FIXED + distinct.length * ENTRY_BYTES;
+    const need = extent + packTrailerLength(distinct.length);
     if (size < need) {
       errors.push(
         `pack ${shortId(packId)} is ${size} bytes but its index entries need at least ${need}: it is truncated; run "envsnap check --read-data" to see which blobs are damaged, then ${PRUNE_AFTER_DELETE}`,

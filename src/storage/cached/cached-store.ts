@@ -29,7 +29,6 @@ const cacheable = (name: string) => CACHED_PREFIXES.some((p) => name.startsWith(
 export class CachedStore implements BlobStore {
   readonly inner: BlobStore;
   readonly cache: LocalStore;
-  readonly preferredPackSize?: number;
   /** Reads served from the cache and from the remote store (for tests and --verbose). */
   readonly stats = { hits: 0, misses: 0, windows: 0 };
   readonly #windows = new Map<string, Promise<Buffer>>();
@@ -42,13 +41,16 @@ export class CachedStore implements BlobStore {
   constructor(inner: BlobStore, cache: LocalStore) {
     this.inner = inner;
     this.cache = cache;
-    this.preferredPackSize = inner.preferredPackSize;
     if (inner.openWriter) this.openWriter = (name) => inner.openWriter!(name);
   }
 
   /** Prune's sweep of unfinished uploads, passed on to the remote store. */
   async removeStaleTemp(olderThanMs: number, now: number): Promise<number> {
     return (await this.inner.removeStaleTemp?.(olderThanMs, now)) ?? 0;
+  }
+
+  get preferredPackSize(): number | undefined {
+    return this.inner.preferredPackSize;
   }
 
   get location(): string {

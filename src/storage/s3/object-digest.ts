@@ -23,14 +23,21 @@ export function sha256Hex(data: BlobData): string {
   return digest('sha256', data).digest('hex');
 }
 
-/** sha256Hex computed on the thread pool (WebCrypto), off the event loop: for request bodies of many MiB. */
-export async function sha256HexAsync(body: Uint8Array): Promise<string> {
-  return Buffer.from(await crypto.subtle.digest('SHA-256', body)).toString('hex');
-}
-
 /**
  * The SHA-256 of request bodies whose hash the store already computed, for the request signer:
  * Signature V4 signs the payload's SHA-256 (x-amz-content-sha256), and when that header is set the
  * signer takes it instead of hashing a body of up to 32 MiB again.
  */
 export const payloadSha256 = new WeakMap<Uint8Array, string>();
+
+/**
+ * The digests of an upload's body: Content-MD5, and the SHA-256 — computed on the thread pool
+ * (WebCrypto) meanwhile, off the event loop — which is also remembered for the request signer.
+ */
+export async function uploadDigests(body: Uint8Array): Promise<{ md5: string; sha256: string }> {
+  const hashing = crypto.subtle.digest('SHA-256', body);
+  const md5 = contentMd5(body);
+  const sha256 = Buffer.from(await hashing).toString('hex');
+  payloadSha256.set(body, sha256);
+  return { md5, sha256 };
+}

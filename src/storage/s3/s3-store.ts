@@ -37,7 +37,7 @@ import { Semaphore } from '../../core/async.ts';
 import { EnvsnapError } from '../../core/errors.ts';
 import { blobDataBytes, blobDataLength, type BlobData, type BlobInfo, type BlobStore, type BlobWriter } from '../blob-store.ts';
 import { MultipartWriter, type CompletedPart, type MultipartCalls } from './multipart-writer.ts';
-import { SHA256_METADATA, contentMd5, payloadSha256, sha256Hex, sha256HexAsync } from './object-digest.ts';
+import { SHA256_METADATA, payloadSha256, sha256Hex, uploadDigests } from './object-digest.ts';
 import { BackoffRetryStrategy, DEFAULT_RETRY_POLICY, backoffDelay, type RetryPolicy } from './retry-strategy.ts';
 import { isMissingObject, isNetworkError, httpStatus, mapS3Error, missingBucket } from './s3-errors.ts';
 import { formatS3Location, parseS3Url } from './s3-location.ts';
@@ -235,10 +235,7 @@ export class S3Store implements BlobStore {
 
   private async putObject(name: string, body: Uint8Array): Promise<void> {
     const key = this.key(name);
-    const hashing = sha256HexAsync(body);
-    const md5 = contentMd5(body);
-    const sha256 = await hashing;
-    payloadSha256.set(body, sha256);
+    const { md5, sha256 } = await uploadDigests(body);
     await this.call(`write ${name}`, () =>
       this.client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.byteLength, ContentMD5: md5, Metadata: { [SHA256_METADATA]: sha256 } }),
@@ -262,9 +259,7 @@ export class S3Store implements BlobStore {
         return res.UploadId;
       },
       uploadPart: async (UploadId, PartNumber, body) => {
-        const hashing = sha256HexAsync(body);
-        const md5 = contentMd5(body);
-        payloadSha256.set(body, await hashing);
+        const { md5 } = await uploadDigests(body);
         const res = await this.call(`write part ${PartNumber} of ${name}`, () =>
           this.client.send(new UploadPartCommand({ Bucket, Key: key, UploadId, PartNumber, Body: body, ContentLength: body.length, ContentMD5: md5 })),
         );
