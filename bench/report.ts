@@ -158,7 +158,7 @@ export function renderReport(r: Results): string {
     '- Throughput = data-set size / wall time (after the change for snapshot 3 and the restore). MiB = 2^20 bytes.',
     '- Repository size = the sum of the file sizes under the repository directory; new data = its growth during snapshot 3.',
     '- Each restore is verified outside the timing: every file\'s size and SHA-256 equal the source\'s.',
-    '- envsnap runs as `node src/cli/main.ts` on the project\'s Node 24, so the launcher is not timed.',
+    '- envsnap runs as `node bin/envsnap.js` (the installed `envsnap` command) on the project\'s Node 24.',
     '',
     '## Results',
     '',

@@ -2,7 +2,7 @@
  * `npm run bench`: generates (or reuses) the data set, runs every tool through snapshot 1, an unchanged
  * snapshot 2, the change, snapshot 3 and a verified restore, then writes results.json and the report.
  * Env: BENCH_TOOLS (subset of envsnap,restic,borg), BENCH_SCALE (default 1), BENCH_DIR (data directory),
- * BENCH_ENVSNAP_MAIN (envsnap entry point, default src/cli/main.ts).
+ * BENCH_ENVSNAP_MAIN (envsnap entry point, default bin/envsnap.js).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readSection, SECTION_NAMES, writeSection } from './sections.ts';

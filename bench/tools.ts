@@ -42,7 +42,7 @@ const PASSWORD = 'bench-password-not-secret';
 const ROOT = join(import.meta.dirname, '..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 /** The envsnap CLI entry point; BENCH_ENVSNAP_MAIN points the benchmark at another checkout's (or a stand-in). */
-const ENVSNAP_MAIN = process.env.BENCH_ENVSNAP_MAIN ?? join(ROOT, 'src/cli/main.ts');
+const ENVSNAP_MAIN = process.env.BENCH_ENVSNAP_MAIN ?? join(ROOT, 'bin/envsnap.js');
 
 function output(cmd: string, args: string[]): { ok: boolean; text: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
@@ -100,7 +100,7 @@ function envsnap(dirs: ToolDirs): Adapter {
     unavailable: () => {
       if (!existsSync(ENVSNAP_MAIN)) return `envsnap CLI not available yet (${ENVSNAP_MAIN} does not exist)`;
       const help = output(NODE, [ENVSNAP_MAIN, '--help']);
-      return help.ok ? undefined : `envsnap CLI not available yet ("main.ts --help" failed: ${firstLine(help.text)})`;
+      return help.ok ? undefined : `envsnap CLI not available yet ("envsnap --help" failed: ${firstLine(help.text)})`;
     },
     version: () => {
       const v = output(NODE, [ENVSNAP_MAIN, '--version']);

@@ -19,7 +19,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+const CLI = join(ROOT, 'bin', 'envsnap.js');
 const DEMO = join(ROOT, 'demo');
 const SHOP = join(DEMO, 'shop');
 const STAGING = join(DEMO, 'staging');

@@ -159,7 +159,7 @@ function envsnap(ctx: ContenderContext): Contender {
     unavailable: () => {
       if (!existsSync(ctx.envsnapMain)) return `envsnap CLI not available (${ctx.envsnapMain} does not exist)`;
       const r = spawnSync(ctx.node, [ctx.envsnapMain, '--help'], { encoding: 'utf8', timeout: 60_000 });
-      return r.status === 0 ? undefined : `envsnap CLI not available ("main.ts --help" failed: ${`${r.stderr}`.trim().split('\n')[0]})`;
+      return r.status === 0 ? undefined : `envsnap CLI not available ("envsnap --help" failed: ${`${r.stderr}`.trim().split('\n')[0]})`;
     },
     version: () => `envsnap ${firstLine(ctx.node, [ctx.envsnapMain, '--version']).replace(/^envsnap\s*/, '')} (node ${ctx.envsnapMain.replace(`${ROOT}/`, '')} on Node ${firstLine(ctx.node, ['--version'])})`,
     describe: () => ({ snapshot: 'envsnap -c envsnap.yaml -e bench snapshot:create --live', restore: 'envsnap -c envsnap.yaml -e bench snapshot:restore latest --target restore --only database --yes' }),

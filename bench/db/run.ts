@@ -47,7 +47,7 @@ function options() {
     tools: tools as ContenderName[],
     baselineS,
     clients,
-    envsnapMain: resolve(process.env.BENCH_ENVSNAP_MAIN ?? join(ROOT, 'src', 'cli', 'main.ts')),
+    envsnapMain: resolve(process.env.BENCH_ENVSNAP_MAIN ?? join(ROOT, 'bin', 'envsnap.js')),
     command: `${keys.map((k) => `${k}=${process.env[k]} `).join('')}npm run bench:db`,
   };
 }

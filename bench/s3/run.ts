@@ -20,7 +20,7 @@ import { compareTrees, listTree } from '../verify.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const WORK = join(import.meta.dirname, '..', '.work', 's3');
 const NODE = join(ROOT, 'node_modules/.bin/node');
-const CLI = join(ROOT, 'src/cli/main.ts');
+const CLI = join(ROOT, 'bin/envsnap.js');
 const PASSWORD = 'bench-password-not-secret';
 const started = performance.now();
 const log = (m: string) => console.log(`[bench:s3 ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${m}`);

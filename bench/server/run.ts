@@ -16,7 +16,7 @@ import { randomBytes } from '../random.ts';
 import { sectionText, writeSection } from '../sections.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+const CLI = join(ROOT, 'bin', 'envsnap.js');
 const WORK = join(import.meta.dirname, '..', '.work', 'server');
 const CLIENTS = Number(process.env.BENCH_SERVER_CLIENTS ?? 50);
 const SNAPSHOTS = Number(process.env.BENCH_SERVER_SNAPSHOTS ?? 30);

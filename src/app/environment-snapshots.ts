@@ -19,7 +19,8 @@ import type { AppContext } from './context.ts';
 import { copyToConfiguredRepository } from './copy-snapshots.ts';
 import { createEnvironmentSnapshot } from './create-environment-snapshot.ts';
 import { environmentSources, maintenanceRunner, protectedPaths } from './environment-sources.ts';
-import { restoreEnvironmentSnapshot, type ConfirmReplace, type RestorePart, type RestoreStepResult } from './restore-environment-snapshot.ts';
+import { restoreEnvironmentSnapshot, type ConfirmReplace, type RestoreStepResult } from './restore-environment-snapshot.ts';
+import type { RestorePart } from './restore-parts.ts';
 import { decideRetention } from './retention-view.ts';
 
 export interface SnapshotEnvironmentInput {

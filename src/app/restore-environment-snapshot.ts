@@ -20,10 +20,9 @@ import type { CaptureOptions, Sink } from '../sources/source.ts';
 import type { AppContext } from './context.ts';
 import type { MaintenanceRunner } from './create-environment-snapshot.ts';
 import type { SourceSpec } from './environment-sources.ts';
+import { RESTORE_PARTS, type RestorePart } from './restore-parts.ts';
 import { describeFilesTarget, normalizeIncludes } from './restore-files-target.ts';
 
-export type RestorePart = 'database' | 'redis' | 'mounts';
-export const RESTORE_PARTS: readonly RestorePart[] = ['database', 'redis', 'mounts'];
 
 export interface EnvironmentRestoreInput {
   snapshot: Snapshot;

@@ -1,8 +1,16 @@
 /**
- * Entry point. Enables Node's on-disk compile cache before loading the CLI, so the TypeScript of
- * the program is stripped and compiled once, not on every run (startup drops from ~0.5 s to ~0.1 s).
+ * Entry point (bin/envsnap.js loads it; `node src/cli/main.ts` works too). Enables Node's on-disk
+ * compile cache before loading the CLI, so the TypeScript of the program is stripped and compiled
+ * once, not on every run (startup drops from ~0.5 s to ~0.1 s).
+ *
+ * The young generation of the JavaScript heaps (this thread's and the workers') stays at its initial
+ * size instead of doubling under allocation pressure: the hot path's garbage is short-lived and
+ * small (buffers live outside the heap and are released explicitly), and a grown young generation
+ * added ~60 MiB to peak memory for a few percent less collection work.
  */
 import module from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 
+setFlagsFromString('--semi-space-growth-factor=1');
 module.enableCompileCache?.();
 await import('./program.ts');

@@ -8,36 +8,10 @@ import { PROGRAM_VERSION } from '../app/version.ts';
 import { releaseHeldLocks, setLockRetry } from '../repo/lock.ts';
 import { closeAllWorkerPools } from '../repo/worker-pool.ts';
 import { endAllMaintenance } from '../sources/maintenance/with-maintenance.ts';
-import { dropAllScratchDatabases } from '../sources/mysql/scratch-database.ts';
+import { dropAllScratchDatabases } from '../sources/mysql/scratch-registry.ts';
 import { ExitCode, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
 import { recordEnvArg } from './env-args.ts';
-import { register as init } from './commands/init.ts';
-import { register as snapshotCreate } from './commands/snapshot-create.ts';
-import { register as snapshotList } from './commands/snapshot-list.ts';
-import { register as snapshotInfo } from './commands/snapshot-info.ts';
-import { register as snapshotRestore } from './commands/snapshot-restore.ts';
-import { register as snapshotDelete } from './commands/snapshot-delete.ts';
-import { register as keys } from './commands/keys.ts';
-import { register as unlock } from './commands/unlock.ts';
-import { register as check } from './commands/check.ts';
-import { register as prune } from './commands/prune.ts';
-import { register as snapshotDiff } from './commands/snapshot-diff.ts';
-import { register as envDiscover } from './commands/env-discover.ts';
-import { register as envList } from './commands/env-list.ts';
-import { register as policyShow } from './commands/policy-show.ts';
-import { register as snapshotPin } from './commands/snapshot-pin.ts';
-import { register as expire } from './commands/expire.ts';
-import { register as scheduleSet } from './commands/schedule-set.ts';
-import { register as scheduleList } from './commands/schedule-list.ts';
-import { register as scheduleRemove } from './commands/schedule-remove.ts';
-import { register as scheduler } from './commands/scheduler.ts';
-import { register as dbDump } from './commands/db-dump.ts';
-import { register as snapshotExport } from './commands/snapshot-export.ts';
-import { register as snapshotImport } from './commands/snapshot-import.ts';
-import { register as copy } from './commands/copy.ts';
-import { register as serve } from './commands/serve.ts';
-import { register as users } from './commands/users.ts';
-import { register as activities } from './commands/activities.ts';
+import { registerCommands } from './command-table.ts';
 
 const program = new Command('envsnap')
   .description('environment snapshots of web shops: database, Redis and files, deduplicated, compressed and encrypted')
@@ -66,7 +40,7 @@ function parseRetryLock(v: string): number {
   return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
 }
 
-for (const register of [init, snapshotCreate, snapshotList, snapshotInfo, snapshotRestore, snapshotDelete, snapshotPin, snapshotDiff, snapshotExport, snapshotImport, copy, check, prune, expire, keys, unlock, envDiscover, envList, policyShow, scheduleSet, scheduleList, scheduleRemove, scheduler, dbDump, serve, users, activities]) register(program);
+await registerCommands(program, process.argv.slice(2));
 
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

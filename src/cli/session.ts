@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CONFIG_FILE_NAME, getEnvironment, loadProjectConfig, type EnvironmentConfig, type ProjectConfig } from '../config/project-config.ts';
+import { CONFIG_FILE_NAME } from '../config/file-name.ts';
+import type { EnvironmentConfig, ProjectConfig } from '../config/project-config.ts';
 import { resolveSecret } from '../config/secrets.ts';
 import { systemClock } from '../core/clock.ts';
 import { EnvsnapError } from '../core/errors.ts';
@@ -48,7 +49,8 @@ export class Session {
 
   /** The project configuration, when there is one (see hasProject); loaded and validated once. */
   project(): Promise<ProjectConfig | undefined> {
-    this.projectConfig ??= this.hasProject() ? loadProjectConfig({ file: this.globals.config, cwd: process.cwd() }) : Promise.resolve(undefined);
+    // The YAML parser and the schema load only when there is a project to read.
+    this.projectConfig ??= this.hasProject() ? import('../config/project-config.ts').then((c) => c.loadProjectConfig({ file: this.globals.config, cwd: process.cwd() })) : Promise.resolve(undefined);
     return this.projectConfig;
   }
 
@@ -56,6 +58,7 @@ export class Session {
   async environment(name = this.globals.env): Promise<{ project: ProjectConfig; env: EnvironmentConfig }> {
     const project = await this.project();
     if (!project) throw new EnvsnapError('CONFIG', `no ${CONFIG_FILE_NAME} in ${process.cwd()}: create one, run "envsnap env:discover --root DIR", or pass --config FILE`);
+    const { getEnvironment } = await import('../config/project-config.ts');
     return { project, env: getEnvironment(project, name) };
   }
 

@@ -18,6 +18,7 @@ import type { EnvironmentBackupType } from '../policy/backup-types.ts';
 import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { Schedule } from '../policy/schedule.ts';
 import type { InlineSecret, SecretRef } from './secrets.ts';
+import { CONFIG_FILE_NAME } from './file-name.ts';
 
 export type { SecretRef } from './secrets.ts';
 
@@ -128,7 +129,6 @@ export interface ProjectConfig {
   environments: Map<string, EnvironmentConfig>;
 }
 
-export const CONFIG_FILE_NAME = 'envsnap.yaml';
 
 /**
  * Reads `file` (default: `<cwd>/envsnap.yaml`; relative to cwd). Throws CONFIG when it is missing,

@@ -1,24 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv } from 'node:crypto';
 import { Chunker, DEFAULT_CHUNKER } from './chunker.ts';
+import { cutAll, pseudoRandom } from '../testing/chunking.ts';
 
-function pseudoRandom(n: number, seed: number): Buffer {
-  const key = Buffer.alloc(32, seed);
-  const c = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  return c.update(Buffer.alloc(n));
-}
-
-function cutAll(ch: Chunker, data: Buffer): number[] {
-  const out: number[] = [];
-  let pos = 0;
-  while (pos < data.length) {
-    const len = ch.cut(data, pos, data.length);
-    out.push(len);
-    pos += len;
-  }
-  return out;
-}
 
 describe('Chunker', () => {
   const seed = Buffer.from('repository-seed');

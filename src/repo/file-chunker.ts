@@ -5,7 +5,8 @@
  * past that, reading pauses — the back-pressure that bounds a worker's memory.
  *
  * Small files (at most the chunker's minimum) are one exact-size read and one chunk. Larger ones
- * are read through a window of twice the maximum chunk size, so each byte is copied about once.
+ * are read through a 4 MiB window, refilled when half of it is consumed, so each byte is copied about
+ * once; the window widens (up to twice the maximum chunk) only while a chunk has no cut point in it.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -16,6 +17,9 @@ export interface ChunkSink {
   chunk(seq: number, id: Buffer, length: number): void;
   done(chunks: number, total: number, changed: boolean): void;
 }
+
+/** The read window for files larger than one chunk: a few average chunks. */
+const WINDOW_BYTES = 4 * 1024 * 1024;
 
 export class HeldChunks {
   private readonly held = new Map<string, { data: Uint8Array; id: Buffer }>();
@@ -78,27 +82,39 @@ export async function chunkFile(
       }
       if (got > 0) emit(got === buf.length ? buf : buf.slice(0, got));
     } else {
-      const win = Buffer.allocUnsafe(max * 2);
+      let win = Buffer.allocUnsafe(Math.min(WINDOW_BYTES, max * 2));
       let start = 0;
       let end = 0;
       let pos = 0;
       let eof = false;
-      for (;;) {
-        if (!eof && end - start < max) {
-          if (start > 0) {
-            win.copy(win, 0, start, end);
-            end -= start;
-            start = 0;
-          }
-          while (!eof && end < win.length) {
-            const n = readSync(fd, win, end, win.length - end, pos);
-            if (n === 0) eof = true;
-            end += n;
-            pos += n;
-          }
+      // Moves the unread bytes to the front (growing the window first when it is full) and reads on.
+      const refill = (grow: boolean) => {
+        if (grow && start === 0 && end === win.length) {
+          const wider = Buffer.allocUnsafe(Math.min(win.length * 2, max * 2));
+          win.copy(wider, 0, 0, end);
+          win = wider;
+        } else if (start > 0) {
+          win.copy(win, 0, start, end);
+          end -= start;
+          start = 0;
         }
+        while (!eof && end < win.length) {
+          const n = readSync(fd, win, end, win.length - end, pos);
+          if (n === 0) eof = true;
+          end += n;
+          pos += n;
+        }
+      };
+      for (;;) {
+        if (!eof && end - start < win.length / 2) refill(false);
         if (start >= end) break;
-        const len = chunker.cut(win, start, end);
+        let len = chunker.cut(win, start, end);
+        // No cut point in the bytes at hand, short of the maximum: read further (rare, for chunks
+        // much larger than the average), widening the window up to the maximum chunk.
+        while (len === end - start && len < max && !eof) {
+          refill(true);
+          len = chunker.cut(win, start, end);
+        }
         // Each chunk gets its own buffer: the window is reused, the chunk may go on to be sealed.
         emit(new Uint8Array(win.subarray(start, start + len)));
         start += len;

@@ -78,7 +78,7 @@ export class WorkerPool {
   private closed = false;
 
   constructor(key: MasterKey, chunker: ChunkerParams & { seed: string }, size = Math.max(1, Math.min(availableParallelism(), 8))) {
-    const url = new URL('./blob-worker.ts', import.meta.url);
+    const url = new URL('./blob-worker.js', import.meta.url);
     this.slots = [];
     const { seed, ...params } = chunker;
     for (let i = 0; i < size; i++) {

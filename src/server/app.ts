@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { RESTORE_PARTS } from '../app/restore-environment-snapshot.ts';
+import { RESTORE_PARTS } from '../app/restore-parts.ts';
 import { ENVIRONMENT_BACKUP_TYPES } from '../policy/backup-types.ts';
 import type { Activities } from './activities.ts';
 import type { Activity, ActivityRecord, EnvironmentView, Me, Permission as WirePermission, Principal as WirePrincipal, Role as WireRole } from './api-types.ts';

@@ -21,7 +21,7 @@ import { expire } from '../app/expire.ts';
 import { exportTar } from '../app/export-snapshot.ts';
 import { deleteSnapshots, listSnapshotsWithRetention, setPinned } from '../app/manage-snapshots.ts';
 import { openRepository, withRepository } from '../app/open-repository.ts';
-import type { RestorePart } from '../app/restore-environment-snapshot.ts';
+import type { RestorePart } from '../app/restore-parts.ts';
 import { snapshotRow, type SnapshotRow } from '../app/snapshot-row.ts';
 import type { EnvironmentBackupType } from '../policy/backup-types.ts';
 import { checkManualSnapshotAllowed } from '../policy/manual-check.ts';

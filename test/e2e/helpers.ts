@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MariaDbInfo } from '../../src/testing/servers.ts';
 
-/** Absolute path of the CLI entry point, src/cli/main.ts. */
-export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** Absolute path of the CLI entry point, bin/envsnap.js (the installed `envsnap` command). */
+export const CLI = fileURLToPath(new URL('../../bin/envsnap.js', import.meta.url));
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -62,7 +62,7 @@ export interface Spawned {
   done: Promise<RunResult>;
 }
 
-/** Starts the CLI (`node src/cli/main.ts ...args`) without waiting for it. stdin is /dev/null (no TTY). */
+/** Starts the CLI (`node bin/envsnap.js ...args`) without waiting for it. stdin is /dev/null (no TTY). */
 export function spawnCli(args: string[], opts: RunOptions = {}): Spawned {
   const argv = [CLI, ...args];
   const [cmd, cmdArgs] = opts.wrap && opts.wrap.length > 0 ? [opts.wrap[0], [...opts.wrap.slice(1), process.execPath, ...argv]] : [process.execPath, argv];

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { isAbsolute, relative, resolve, basename, dirname } from 'node:path';
 import { EnvsnapError } from '../../core/errors.ts';
 import { ConfigDocument, type EnvironmentUpdate } from '../../config/config-document.ts';
-import { CONFIG_FILE_NAME } from '../../config/project-config.ts';
+import { CONFIG_FILE_NAME } from '../../config/file-name.ts';
 import { ENVIRONMENT_TYPES, NAME_PATTERN, NAME_RULE, PLANS, type DatabaseInput, type EnvironmentInput, type RedisInput } from '../../config/schema.ts';
 import type { DiscoveredEnvironment } from '../../sources/magento/discover.ts';
 import { Session } from '../session.ts';

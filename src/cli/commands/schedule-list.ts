@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import type { EnvironmentConfig } from '../../config/project-config.ts';
-import { CONFIG_FILE_NAME, getEnvironment } from '../../config/project-config.ts';
+import { CONFIG_FILE_NAME } from '../../config/file-name.ts';
+import { getEnvironment } from '../../config/project-config.ts';
 import { EnvsnapError } from '../../core/errors.ts';
 import type { RunRecord } from '../../scheduler/run-history.ts';
 import { scheduleRows } from '../../scheduler/schedule-rows.ts';

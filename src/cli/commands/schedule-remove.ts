@@ -1,7 +1,7 @@
 /** `envsnap -e ENV schedule:remove ID`: removes a schedule from the environment's `schedules:` list in envsnap.yaml (comments kept). */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { CONFIG_FILE_NAME } from '../../config/project-config.ts';
+import { CONFIG_FILE_NAME } from '../../config/file-name.ts';
 import { removeSchedule } from '../../scheduler/edit-schedules.ts';
 import { Session } from '../session.ts';
 import { printJson, printLine } from '../render.ts';

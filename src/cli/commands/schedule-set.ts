@@ -7,7 +7,7 @@
  */
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { CONFIG_FILE_NAME } from '../../config/project-config.ts';
+import { CONFIG_FILE_NAME } from '../../config/file-name.ts';
 import { NAME_PATTERN, NAME_RULE } from '../../config/schema.ts';
 import { EnvsnapError } from '../../core/errors.ts';
 import { ENVIRONMENT_BACKUP_TYPES, type EnvironmentBackupType } from '../../policy/backup-types.ts';

@@ -6,7 +6,7 @@
 import { getPriority, setPriority } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createSnapshot } from '../../app/create-snapshot.ts';
-import { snapshotEnvironment, type EnvironmentSnapshotResult } from '../../app/environment-snapshots.ts';
+import type { EnvironmentSnapshotResult } from '../../app/environment-snapshots.ts';
 import { ENVIRONMENT_BACKUP_TYPES, backupScope, isBackupType, type EnvironmentBackupType } from '../../policy/backup-types.ts';
 import { checkManualSnapshotAllowed } from '../../policy/manual-check.ts';
 import { readExcludeFile } from '../../sources/files/exclude.ts';
@@ -77,6 +77,7 @@ Unreadable paths are reported as warnings and the snapshot is marked partial (ex
         // A live snapshot runs beside the shop: give the shop's own processes (database server, PHP)
         // the CPU first. Set before any worker thread starts, so the workers inherit it.
         if (opts.live) lowerPriority();
+        const { snapshotEnvironment } = await import('../../app/environment-snapshots.ts');
         const snap = await s.withRepo((repo) => snapshotEnvironment(s.ctx, repo, { project, env, live: opts.live, skipCache: opts.skipCache, tags: opts.tag, backupType: opts.type, excludeMedia: opts.excludeMedia }));
         return printEnvironmentSnapshot(s, snap);
       }

@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { restoreSnapshot } from '../../app/restore-snapshot.ts';
-import { restoreEnvironment } from '../../app/environment-snapshots.ts';
-import { RESTORE_PARTS, type RestorePart } from '../../app/restore-environment-snapshot.ts';
+import { RESTORE_PARTS, type RestorePart } from '../../app/restore-parts.ts';
 import { confirmReplace } from '../confirm.ts';
 import { formatBytes } from '../../core/bytes.ts';
 import type { OverwriteMode } from '../../snapshot/restorer.ts';
@@ -54,6 +53,7 @@ A snapshot whose paths would escape the target is refused.`,
       }
       const project = await s.project();
       if (project) {
+        const { restoreEnvironment } = await import('../../app/environment-snapshots.ts');
         const r = await s.withRepo((repo) =>
           restoreEnvironment(s.ctx, repo, { project, snapshot: ref, fromEnv: s.globals.env, target: opts.target, only: opts.only, include: opts.include, noMaintenance: !opts.maintenance }, confirmReplace(opts.yes === true)),
         );

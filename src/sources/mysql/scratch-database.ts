@@ -18,6 +18,7 @@ import { errorText, MysqlConnection, serverAddress, sqlErrno, type MysqlConnecti
 import { MysqlSource, type MysqlSourceOptions } from './mysql-source.ts';
 import { quoteIdent } from './quote.ts';
 import { splitSqlStatements, statementAction } from './sql-statements.ts';
+import { trackScratchDatabase, untrackScratchDatabase } from './scratch-registry.ts';
 import { stagingSchema } from './swap.ts';
 
 export interface SqlLoadSummary {
@@ -30,13 +31,6 @@ export interface SqlLoadSummary {
   skippedCount: number;
 }
 
-/** Scratch databases not dropped yet, for dropAllScratchDatabases(). */
-const live = new Set<ScratchDatabase>();
-
-/** Drops every scratch database this process still has (the CLI's signal handler awaits it before exiting). */
-export async function dropAllScratchDatabases(): Promise<void> {
-  await Promise.all([...live].map((s) => s.drop().catch(() => {})));
-}
 
 export class ScratchDatabase {
   /** The scratch database's name on the server. */
@@ -65,7 +59,7 @@ export class ScratchDatabase {
         [env.database],
       );
       const charset = cs && /^\w+$/.test(cs.c) && /^\w+$/.test(cs.k) ? ` CHARACTER SET ${cs.c} COLLATE ${cs.k}` : '';
-      live.add(scratch);
+      trackScratchDatabase(scratch);
       await conn.query(`CREATE DATABASE ${quoteIdent(name)}${charset}`);
       await conn.query(`USE ${quoteIdent(name)}`);
       // As a session of the stock client starts: utf8mb4, the server's time zone; and not written to
@@ -165,7 +159,7 @@ export class ScratchDatabase {
     try {
       if (conn.fatal) conn = await MysqlConnection.open(this.env);
       await conn.query(`DROP DATABASE IF EXISTS ${quoteIdent(this.name)}`);
-      live.delete(this);
+      untrackScratchDatabase(this);
     } catch (err) {
       throw new EnvsnapError('SOURCE_FAILED', `${this.env.name}: the scratch database "${this.name}" on ${serverAddress(this.env)} could not be dropped (${serverMessage(err)}): drop it by hand`, { cause: err });
     } finally {
