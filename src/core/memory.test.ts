@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { release, releaseAll, releaseBacking } from './memory.ts';
+import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { ownsBacking, release, releaseAll, releaseBacking, UNPOOLED_BYTES } from './memory.ts';
 
 test('release frees a buffer that spans its own ArrayBuffer', () => {
   const b = Buffer.alloc(100_000, 1);
@@ -37,4 +38,18 @@ test('releaseBacking frees the whole allocation under a view, never a pool slab'
   releaseBacking(pooled);
   assert.equal(neighbour.toString(), 'neighbour');
   assert.equal(pooled.toString(), 'pooled bytes');
+});
+
+test('releaseBacking frees small allocations of their own too (a one-shot zstd output of a few KiB)', () => {
+  const raw = Buffer.alloc(3000, 'log line\n');
+  const out = zstdDecompressSync(zstdCompressSync(raw), { chunkSize: Math.max(UNPOOLED_BYTES, raw.length + 1), maxOutputLength: raw.length + 1 });
+  assert.deepEqual(out, raw);
+  assert.equal(ownsBacking(out), true, 'not a slice of the pool');
+  releaseBacking(out);
+  assert.equal(out.buffer.detached, true);
+  // Without the minimum chunk size the output is a slice of Buffer's pool, which stays.
+  const pooled = zstdDecompressSync(zstdCompressSync(raw), { chunkSize: raw.length + 1 });
+  assert.equal(ownsBacking(pooled), false);
+  releaseBacking(pooled);
+  assert.deepEqual(pooled, raw);
 });

@@ -28,11 +28,30 @@ export function releaseAll(buffers: readonly Uint8Array[]): void {
 }
 
 /**
+ * The smallest size Buffer.allocUnsafe serves from its own allocation rather than a slice of its
+ * shared pool (zlib allocates its output chunks that way): give one-shot zlib calls at least this
+ * chunk size and their output can be released.
+ */
+export const UNPOOLED_BYTES = Buffer.poolSize >>> 1;
+
+/**
  * Releases the whole ArrayBuffer under `d`, even when `d` is a view of part of it — for a result
  * whose producer is gone (the output of a one-shot zstd call is a view into the compressor's output
- * chunk), never for a view into a buffer that is still used.
+ * chunk), never for a view into a buffer that is still used. Small results left unreleased become
+ * garbage that only a collection frees, and the collector, seeing a small heap, comes late: across
+ * thousands of small files that was tens of MiB per worker.
  */
 export function releaseBacking(d: Uint8Array): void {
-  // Buffer's pool slabs (Buffer.poolSize bytes) are shared by unrelated small Buffers.
-  if (d.buffer.byteLength > Buffer.poolSize) detach(d.buffer);
+  if (ownsBacking(d)) detach(d.buffer);
+}
+
+/**
+ * Whether the ArrayBuffer under `d` belongs to `d` alone, given that its producer is gone: anything
+ * but a slab of Buffer's pool (exactly Buffer.poolSize bytes, shared by unrelated small Buffers) or
+ * shared memory. Such a buffer can be released, or transferred to another thread whole.
+ */
+export function ownsBacking(d: Uint8Array): boolean {
+  const ab = d.buffer;
+  if (ab instanceof SharedArrayBuffer) return false;
+  return (d.byteOffset === 0 && d.byteLength === ab.byteLength) || ab.byteLength !== Buffer.poolSize;
 }

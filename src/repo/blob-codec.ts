@@ -7,15 +7,13 @@
 import { zstdCompressSync, zstdDecompressSync, constants } from 'node:zlib';
 import { seal, open } from '../crypto/aead.ts';
 import { EnvsnapError } from '../core/errors.ts';
-import { releaseBacking } from '../core/memory.ts';
+import { releaseBacking, UNPOOLED_BYTES } from '../core/memory.ts';
 import { BlobFlags, blobAd, blobId, type BlobIdKeys, type BlobType } from './blob.ts';
 
 const SAMPLE = 16 * 1024;
 /** Below this a byte histogram says little; such blobs are simply compressed. */
 const MIN_SAMPLE = 1024;
 const ZSTD_LEVEL = 3;
-/** zlib's smallest output chunk. */
-const MIN_ZLIB_CHUNK = 64;
 /**
  * Bits per byte above which a sample counts as already compressed. Text, SQL and JSON measure 4.5–6,
  * base64 6; JPEG, PNG, WebP, gzip and encrypted data 7.9–8.0.
@@ -48,7 +46,7 @@ export function sealBlob(encKey: Uint8Array, type: BlobType, id: Uint8Array, dat
   if (data.byteLength > 64 && compressible(data)) {
     // One output chunk the size of the input: the result is a view into it, released below as a
     // whole (zlib's default 64 KiB chunks would leave a trail of them for the collector).
-    const z = zstdCompressSync(data, { chunkSize: data.byteLength + 64, params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
+    const z = zstdCompressSync(data, { chunkSize: Math.max(UNPOOLED_BYTES, data.byteLength + 64), params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
     if (z.length < data.byteLength * 0.97) {
       body = z;
       flags |= BlobFlags.zstd;
@@ -73,9 +71,11 @@ export function openBlob(
   const body = open(keys.encrypt, sealed, blobAd(type, id), `blob ${hex}`);
   let plain = body;
   if (flags & BlobFlags.zstd) {
-    // One output chunk of exactly the expected size: the result then owns its buffer (it can be
-    // handed to another thread without a copy, and released); a longer output fails the check below.
-    plain = zstdDecompressSync(body, { chunkSize: Math.max(MIN_ZLIB_CHUNK, rawLength), maxOutputLength: rawLength + 1 });
+    // One output chunk a byte larger than the expected size, not taken from Buffer's shared pool: the
+    // result then owns its buffer (it can be handed to another thread without a copy, and released),
+    // a longer output fails the check below, and zlib does not allocate a next chunk (as it would
+    // after filling one exactly, leaving it to the collector).
+    plain = zstdDecompressSync(body, { chunkSize: Math.max(UNPOOLED_BYTES, rawLength + 1), maxOutputLength: rawLength + 1 });
     releaseBacking(body);
   }
   if (plain.length !== rawLength || !blobId(keys.ids, type, plain).equals(Buffer.from(id))) {

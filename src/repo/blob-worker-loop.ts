@@ -10,7 +10,7 @@ import { sealBlob, openBlob } from './blob-codec.ts';
 import { BlobType, deriveBlobIdKeys } from './blob.ts';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
-import { release, releaseBacking } from '../core/memory.ts';
+import { ownsBacking, release, releaseBacking } from '../core/memory.ts';
 import { writeAt } from '../core/fd-write.ts';
 import type { FileEvent, SealedSource, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
 import { Chunker, type ChunkerParams } from './chunker.ts';
@@ -113,8 +113,8 @@ port.on('message', (req: WorkerRequest) => {
       release(req.data);
     } else if (req.op === 'open') {
       const plain = openBlob(keys, req.type, req.id, req.flags, req.rawLength, req.data);
-      const data = owned(plain);
-      if (data !== plain) releaseBacking(plain);
+      // Handed over whole (the view says which bytes), or copied when it is a slice of a shared slab.
+      const data = ownsBacking(plain) ? plain : owned(plain);
       res = { rid: req.rid, ok: true, data, flags: req.flags };
       transfer.push(data.buffer as ArrayBuffer);
       release(req.data);
