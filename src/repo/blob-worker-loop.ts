@@ -5,14 +5,14 @@
  * no data crosses threads at all. Buffers that do cross are transferred, not copied.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { sealBlob, openBlob } from './blob-codec.ts';
 import { BlobType, deriveBlobIdKeys } from './blob.ts';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import { ownsBacking, release, releaseBacking } from '../core/memory.ts';
 import { writeAt } from '../core/fd-write.ts';
-import type { FileEvent, SealedSource, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
+import type { FileEvent, SealedSource, WholeFile, WholeFileChunk, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
 import { Chunker, type ChunkerParams } from './chunker.ts';
 import { chunkFile, HeldChunks } from './file-chunker.ts';
 
@@ -96,6 +96,39 @@ function readSealed(src: SealedSource): Uint8Array {
   return buf;
 }
 
+/** Decrypts, decompresses and verifies one data chunk and writes it into `fd` at `position`. */
+function writeChunk(id: Uint8Array, chunk: WholeFileChunk, fd: number, position: number, sparse: boolean): void {
+  const sealed = readSealed(chunk.source);
+  const plain = openBlob(keys, BlobType.data, id, chunk.flags, chunk.rawLength, sealed);
+  writeAt(fd, plain, position, sparse);
+  releaseBacking(plain);
+  if ('data' in chunk.source) release(chunk.source.data);
+}
+
+/** Op 'restoreFile': a file of at most one chunk, from creation under its temporary name to the rename. */
+function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: WholeFile): void {
+  const tmp = Buffer.from(f.tmp.buffer, f.tmp.byteOffset, f.tmp.byteLength);
+  const fd = openSync(tmp, 'wx', 0o600);
+  let open = true;
+  try {
+    if (chunk) writeChunk(id, chunk, fd, 0, f.sparse);
+    const length = chunk?.rawLength ?? 0;
+    if (f.sparse || length !== f.size) ftruncateSync(fd, length);
+    fchmodSync(fd, f.mode);
+    if (f.owner) fchownSync(fd, f.owner.uid, f.owner.gid);
+    futimesSync(fd, f.mtime, f.mtime);
+    open = false;
+    closeSync(fd);
+    renameSync(tmp, Buffer.from(f.path.buffer, f.path.byteOffset, f.path.byteLength));
+  } catch (err) {
+    if (open) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw err;
+  }
+}
+
 port.on('message', (req: WorkerRequest) => {
   if (req.op === 'file') return readFileOp(req);
   if (req.op === 'decide') return decideOp(req);
@@ -118,13 +151,12 @@ port.on('message', (req: WorkerRequest) => {
       res = { rid: req.rid, ok: true, data, flags: req.flags };
       transfer.push(data.buffer as ArrayBuffer);
       release(req.data);
+    } else if (req.op === 'restoreFile') {
+      restoreWholeFile(req.id, req.chunk, req.file);
+      res = { rid: req.rid, ok: true, flags: req.chunk?.flags ?? 0 };
     } else {
-      const sealed = readSealed(req.source);
-      const plain = openBlob(keys, req.type, req.id, req.flags, req.rawLength, sealed);
-      writeAt(req.fd, plain, req.position, req.sparse);
+      writeChunk(req.id, req, req.fd, req.position, req.sparse);
       res = { rid: req.rid, ok: true, flags: req.flags };
-      releaseBacking(plain);
-      if ('data' in req.source) release(req.source.data);
     }
   } catch (err) {
     res = failure(req.rid, err);

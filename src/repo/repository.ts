@@ -18,6 +18,7 @@ import { checkMarker, encodeMarker } from './format.ts';
 import { MasterIndex, decodeIndex } from './index.ts';
 import { BlobSaver, writeIndexFile } from './blob-saver.ts';
 import { WorkerPool } from './worker-pool.ts';
+import type { SealedSource, WholeFile } from './worker-protocol.ts';
 import { parsePackTail, type PackEntry } from './pack.ts';
 import { openBlob } from './blob-codec.ts';
 
@@ -228,12 +229,28 @@ export class Repository {
    */
   async writeBlobTo(id: Uint8Array, fd: number, position: number, sparse: boolean): Promise<number> {
     const loc = this.locate(BlobType.data, id);
-    const name = Names.pack(loc.packId);
-    const source = this.store.localPath
-      ? { path: this.store.localPath(name), offset: loc.offset, length: loc.length }
-      : { data: await this.store.getRange(name, loc.offset, loc.length) };
-    await this.workers().writeTo(BlobType.data, loc.id, loc.flags, loc.rawLength, source, fd, position, sparse);
+    await this.workers().writeTo(BlobType.data, loc.id, loc.flags, loc.rawLength, await this.sealedSource(loc), fd, position, sparse);
     return loc.rawLength;
+  }
+
+  /**
+   * Restores a file of at most one data chunk (`id` undefined for an empty file) whole on a worker:
+   * see WorkerPool.restoreFile. Returns the bytes written.
+   */
+  async restoreWholeFile(id: Uint8Array | undefined, file: WholeFile): Promise<number> {
+    if (!id) {
+      await this.workers().restoreFile(new Uint8Array(0), undefined, file);
+      return 0;
+    }
+    const loc = this.locate(BlobType.data, id);
+    await this.workers().restoreFile(loc.id, { flags: loc.flags, rawLength: loc.rawLength, source: await this.sealedSource(loc) }, file);
+    return loc.rawLength;
+  }
+
+  /** Where a worker finds a data blob's sealed bytes: the local pack file, or the bytes fetched. */
+  private async sealedSource(loc: BlobLocation): Promise<SealedSource> {
+    const name = Names.pack(loc.packId);
+    return this.store.localPath ? { path: this.store.localPath(name), offset: loc.offset, length: loc.length } : { data: await this.store.getRange(name, loc.offset, loc.length) };
   }
 
   // ---- sealed JSON objects (snapshots) ----

@@ -12,7 +12,7 @@ import { owned } from '../core/bytes.ts';
 import type { MasterKey } from '../crypto/keys.ts';
 import { BlobType } from './blob.ts';
 import type { ChunkerParams } from './chunker.ts';
-import { isFileEvent, type ChunkAction, type FileEvent, type SealedSource, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
+import { isFileEvent, type ChunkAction, type FileEvent, type SealedSource, type WholeFile, type WholeFileChunk, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
 
 const EMPTY = Buffer.alloc(0);
 const STOP_TIMEOUT_MS = 5000;
@@ -108,6 +108,14 @@ export class WorkerPool {
    */
   writeTo(type: BlobType, id: Buffer, flags: number, rawLength: number, source: SealedSource, fd: number, position: number, sparse: boolean): Promise<void> {
     return this.send({ op: 'write', rid: 0, type, id, flags, rawLength, source, fd, position, sparse }).then(() => undefined);
+  }
+
+  /**
+   * Restores a file of at most one chunk whole on a worker: created under `file.tmp`, written,
+   * finished and renamed to `file.path` there (see the 'restoreFile' op). `id` is empty when there is no chunk.
+   */
+  restoreFile(id: Uint8Array, chunk: WholeFileChunk | undefined, file: WholeFile): Promise<void> {
+    return this.send({ op: 'restoreFile', rid: 0, id, ...(chunk ? { chunk } : {}), file }).then(() => undefined);
   }
 
   /**
@@ -250,11 +258,10 @@ export class WorkerPool {
     // Ids are often views into Buffer's shared 8 KiB pool; cloning such a view would copy the pool.
     req.id = new Uint8Array(req.id);
     const transfer: ArrayBuffer[] = [];
-    if (req.op === 'write') {
-      if ('data' in req.source) {
-        req.source = { data: owned(req.source.data) };
-        transfer.push(req.source.data.buffer as ArrayBuffer);
-      }
+    const withSource = req.op === 'write' ? req : req.op === 'restoreFile' ? req.chunk : undefined;
+    if (withSource && 'data' in withSource.source) {
+      withSource.source = { data: owned(withSource.source.data) };
+      transfer.push(withSource.source.data.buffer as ArrayBuffer);
     } else if (req.op === 'seal' || req.op === 'open') {
       req.data = owned(req.data);
       transfer.push(req.data.buffer as ArrayBuffer);

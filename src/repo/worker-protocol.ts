@@ -21,6 +21,12 @@ export type WorkerRequest =
       position: number;
       sparse: boolean;
     }
+  /**
+   * Restore a whole file of at most one chunk in one go: create `tmp` (exclusive, 0600), write the
+   * verified chunk, set size, mode, owner and mtime, close, rename to `path` — one message instead
+   * of a round trip per system call, for the many small files of a restore.
+   */
+  | { op: 'restoreFile'; rid: number; id: Uint8Array; chunk?: WholeFileChunk; file: WholeFile }
   /** Read a file, cut it into chunks and report each chunk's id; the answer per chunk is a `decide`. */
   | { op: 'file'; rid: number; path: Uint8Array; size: number; mtimeNs: string }
   /**
@@ -30,6 +36,27 @@ export type WorkerRequest =
   | { op: 'decide'; rid: number; seq: number; action: ChunkAction }
   /** Finish the work queued before this message, then end the thread. */
   | { op: 'stop'; rid: number };
+
+/** The one chunk of a file restored whole (op 'restoreFile'). */
+export interface WholeFileChunk {
+  flags: number;
+  rawLength: number;
+  source: SealedSource;
+}
+
+/** What a file restored whole becomes: its temporary and final paths and its metadata. */
+export interface WholeFile {
+  tmp: Uint8Array;
+  path: Uint8Array;
+  /** The file's length (the chunk's, unless the tree says otherwise). */
+  size: number;
+  mode: number;
+  /** Set only when running as root. */
+  owner?: { uid: number; gid: number };
+  /** mtime as seconds for futimes. */
+  mtime: number;
+  sparse: boolean;
+}
 
 export type ChunkAction = 'seal' | 'drop' | 'return';
 

@@ -241,6 +241,21 @@ export class Restorer {
       return;
     }
     const tmp = Buffer.concat([abs.subarray(0, abs.lastIndexOf(0x2f) + 1), Buffer.from(`.envsnap-${TMP_TAG}-${++tmpCounter}.tmp`)]);
+    const content = node.content ?? [];
+    if (content.length <= 1) {
+      // Most files are one chunk: a worker makes the whole file, from creation to rename, in one go.
+      const file = { tmp, path: abs, size: node.size ?? 0, mode: node.mode, mtime: nsToSeconds(node.mtimeNs), sparse: node.sparse === true, ...(asRoot ? { owner: { uid: node.uid, gid: node.gid } } : {}) };
+      try {
+        this.summary.bytes += await this.repo.restoreWholeFile(content.length === 1 ? Buffer.from(content[0], 'hex') : undefined, file);
+      } catch (err) {
+        settle(undefined);
+        throw err;
+      }
+      settle(abs);
+      this.summary.files++;
+      this.opts.progress.update(this.progressState(rel, 0));
+      return;
+    }
     // Creating, finishing and renaming a file run on the thread pool: they change directories and
     // inodes, which waits on the file system's journal while the data written before is flushed —
     // done synchronously, that stalled every other file of the restore behind the one being made.
@@ -249,7 +264,7 @@ export class Restorer {
     try {
       // Every chunk's offset is known up front from the index (plaintext lengths), so the workers
       // write chunks at their offsets, a window of them at a time, in whatever order they finish.
-      const ids = (node.content ?? []).map((hex) => Buffer.from(hex, 'hex'));
+      const ids = content.map((hex) => Buffer.from(hex, 'hex'));
       const offsets: number[] = new Array(ids.length);
       let pos = 0;
       for (let i = 0; i < ids.length; i++) {
