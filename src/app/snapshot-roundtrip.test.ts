@@ -45,6 +45,21 @@ describe('snapshot round trip through the use cases', () => {
     assert.ok((await readFile(join(dir, 'multi-out', 'big.bin'))).equals(big));
   });
 
+  it('reports the restored bytes of many small files exactly (they are restored concurrently)', async () => {
+    const src = join(dir, 'many');
+    await mkdir(src, { recursive: true });
+    let total = 0;
+    for (let i = 0; i < 60; i++) {
+      const body = Buffer.alloc(1000 + i * 37, i);
+      total += body.length;
+      await writeFile(join(src, `f${i}.bin`), body);
+    }
+    const { snapshot } = await createSnapshot(ctx, repo, { root: src });
+    const r = await restoreSnapshot(ctx, repo, { snapshot: snapshot.id, target: join(dir, 'many-out') });
+    assert.equal(r.summary.files, 60);
+    assert.equal(r.summary.bytes, total);
+  });
+
   it('rejects a missing source path before writing anything', async () => {
     const before = (await repo.store.stat('config'))!;
     await assert.rejects(createSnapshot(ctx, repo, { root: dir, paths: ['does-not-exist'] }), /source path does-not-exist does not exist/);

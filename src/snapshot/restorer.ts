@@ -246,7 +246,9 @@ export class Restorer {
       // Most files are one chunk: a worker makes the whole file, from creation to rename, in one go.
       const file = { tmp, path: abs, size: node.size ?? 0, mode: node.mode, mtime: nsToSeconds(node.mtimeNs), sparse: node.sparse === true, ...(asRoot ? { owner: { uid: node.uid, gid: node.gid } } : {}) };
       try {
-        this.summary.bytes += await this.repo.restoreWholeFile(content.length === 1 ? Buffer.from(content[0], 'hex') : undefined, file);
+        // Awaited first: `bytes += await …` would add to the value read before the wait.
+        const written = await this.repo.restoreWholeFile(content.length === 1 ? Buffer.from(content[0], 'hex') : undefined, file);
+        this.summary.bytes += written;
       } catch (err) {
         settle(undefined);
         throw err;
