@@ -208,6 +208,28 @@ export class Repository {
     return loc;
   }
 
+  /**
+   * A recorder of the data blobs a reader is about to read, in its order, for a store that fetches
+   * ahead (BlobStore.planReads); undefined when the store does not. Only pack changes are kept, so
+   * the plan stays small whatever the number of blobs.
+   */
+  readPlan(): { add(id: Uint8Array): void; commit(): void } | undefined {
+    const store = this.store;
+    if (!store.planReads) return undefined;
+    const reads: { name: string; offset: number }[] = [];
+    let last = '';
+    return {
+      add: (id) => {
+        const loc = this.index.get(id);
+        if (!loc) return; // reported when it is read
+        const name = Names.pack(loc.packId);
+        if (name !== last) reads.push({ name, offset: loc.offset });
+        last = name;
+      },
+      commit: () => store.planReads!(reads),
+    };
+  }
+
   /** Loads, decrypts and verifies one blob (on a worker thread). */
   async loadBlob(type: BlobType, id: Uint8Array): Promise<Buffer> {
     return this.readBlob(this.locate(type, id));
@@ -217,10 +239,14 @@ export class Repository {
   async readBlob(loc: BlobLocation): Promise<Buffer> {
     const type = loc.type;
     const sealed = await this.store.getRange(Names.pack(loc.packId), loc.offset, loc.length);
-    // Trees and small blobs are cheaper to open here than to send to a worker and back (and a run
-    // that only reads trees, like an unchanged re-snapshot, never starts the workers).
-    if (loc.type === BlobType.tree || loc.rawLength <= INLINE_OPEN_BYTES) return openBlob(this.blobKeys, type, loc.id, loc.flags, loc.rawLength, sealed);
-    return this.workers().open(type, loc.id, loc.flags, loc.rawLength, sealed);
+    try {
+      // Trees and small blobs are cheaper to open here than to send to a worker and back (and a run
+      // that only reads trees, like an unchanged re-snapshot, never starts the workers).
+      if (loc.type === BlobType.tree || loc.rawLength <= INLINE_OPEN_BYTES) return openBlob(this.blobKeys, type, loc.id, loc.flags, loc.rawLength, sealed);
+      return await this.workers().open(type, loc.id, loc.flags, loc.rawLength, sealed);
+    } finally {
+      this.store.releaseRange?.(sealed);
+    }
   }
 
   /**
@@ -229,7 +255,12 @@ export class Repository {
    */
   async writeBlobTo(id: Uint8Array, fd: number, position: number, sparse: boolean): Promise<number> {
     const loc = this.locate(BlobType.data, id);
-    await this.workers().writeTo(BlobType.data, loc.id, loc.flags, loc.rawLength, await this.sealedSource(loc), fd, position, sparse);
+    const source = await this.sealedSource(loc);
+    try {
+      await this.workers().writeTo(BlobType.data, loc.id, loc.flags, loc.rawLength, source, fd, position, sparse);
+    } finally {
+      if ('data' in source) this.store.releaseRange?.(source.data);
+    }
     return loc.rawLength;
   }
 
@@ -243,7 +274,12 @@ export class Repository {
       return 0;
     }
     const loc = this.locate(BlobType.data, id);
-    await this.workers().restoreFile(loc.id, { flags: loc.flags, rawLength: loc.rawLength, source: await this.sealedSource(loc) }, file);
+    const source = await this.sealedSource(loc);
+    try {
+      await this.workers().restoreFile(loc.id, { flags: loc.flags, rawLength: loc.rawLength, source }, file);
+    } finally {
+      if ('data' in source) this.store.releaseRange?.(source.data);
+    }
     return loc.rawLength;
   }
 

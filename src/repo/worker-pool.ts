@@ -258,14 +258,16 @@ export class WorkerPool {
     // Ids are often views into Buffer's shared 8 KiB pool; cloning such a view would copy the pool.
     req.id = new Uint8Array(req.id);
     const transfer: ArrayBuffer[] = [];
+    // Data goes over without a copy: views of shared memory as they are, the rest transferred.
+    const handOver = (d: Uint8Array): Uint8Array => {
+      if (d.buffer instanceof SharedArrayBuffer) return d;
+      const o = owned(d);
+      transfer.push(o.buffer as ArrayBuffer);
+      return o;
+    };
     const withSource = req.op === 'write' ? req : req.op === 'restoreFile' ? req.chunk : undefined;
-    if (withSource && 'data' in withSource.source) {
-      withSource.source = { data: owned(withSource.source.data) };
-      transfer.push(withSource.source.data.buffer as ArrayBuffer);
-    } else if (req.op === 'seal' || req.op === 'open') {
-      req.data = owned(req.data);
-      transfer.push(req.data.buffer as ArrayBuffer);
-    }
+    if (withSource && 'data' in withSource.source) withSource.source = { data: handOver(withSource.source.data) };
+    else if (req.op === 'seal' || req.op === 'open') req.data = handOver(req.data);
     return new Promise((resolve, reject) => {
       this.pending.set(rid, { resolve, reject });
       slot.worker.postMessage(req, transfer);

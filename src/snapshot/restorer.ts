@@ -67,6 +67,7 @@ export class Restorer {
   private totalFiles = 0;
   private failure: unknown;
   private readonly skip: Set<string>;
+  private plan: ReturnType<Repository['readPlan']>;
 
   constructor(repo: Repository, opts: RestoreOptions) {
     this.repo = repo;
@@ -77,7 +78,11 @@ export class Restorer {
 
   async run(rootTree: string): Promise<RestoreSummary> {
     const sel = this.opts.include && this.opts.include.length > 0 ? selectionFromPaths(this.opts.include) : undefined;
+    this.plan = this.repo.readPlan();
     await this.validate(rootTree, '', sel);
+    // The first pass saw every chunk in the order the restore reads them: a remote store fetches ahead.
+    this.plan?.commit();
+    this.plan = undefined;
     const made = await mkdir(this.opts.target, { recursive: true });
     await (await this.restoreDir(rootTree, Buffer.from(this.opts.target), '', sel, made !== undefined)).done;
     if (this.failure) throw this.failure;
@@ -108,6 +113,7 @@ export class Restorer {
       } else if (node.type === 'file') {
         this.totalFiles++;
         this.totalBytes += node.size ?? 0;
+        if (this.plan) for (const hex of node.content ?? []) this.plan.add(Buffer.from(hex, 'hex'));
       }
     }
     if (sel && !sel.all) {

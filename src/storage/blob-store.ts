@@ -45,8 +45,17 @@ export interface BlobStore {
   /** A short description for messages, e.g. the directory path. Never contains secrets. */
   readonly location: string;
   get(name: string): Promise<Buffer>;
-  /** Bytes [offset, offset+length) of an object; rejects with CORRUPT if the object is shorter. */
-  getRange(name: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * Bytes [offset, offset+length) of an object; rejects with CORRUPT if the object is shorter.
+   * `into`: a buffer of at least `length` bytes the result may be read into (the result is then a
+   * view of it) — a caller's reusable memory; stores that do not download ignore it.
+   */
+  getRange(name: string, offset: number, length: number, opts?: { into?: Buffer }): Promise<Buffer>;
+  /**
+   * The caller is done with bytes getRange returned (a worker has used them): a store may reuse their
+   * memory. Optional, and only an optimisation: bytes never released are left to the collector.
+   */
+  releaseRange?(data: Uint8Array): void;
   /** `data` may be given in parts (written back to back, no concatenation needed); callers must not change it until put resolves. */
   put(name: string, data: BlobData): Promise<void>;
   delete(name: string): Promise<void>;
@@ -73,6 +82,12 @@ export interface BlobStore {
    * the object appears, atomically, only on commit. Optional; without it callers use put.
    */
   openWriter?(name: string): Promise<BlobWriter>;
+  /**
+   * The ranges a reader is about to ask for, in the order it will ask (a restore's chunks): a store
+   * that fetches ahead can have the next ones under way while the current ones are used. Optional;
+   * a later plan replaces an earlier one.
+   */
+  planReads?(reads: readonly { name: string; offset: number }[]): void;
   /**
    * Removes what interrupted writes left behind (temp files, unfinished multipart uploads) that is
    * more than `olderThanMs` older than `now`; returns how many. Optional: stores that leave nothing

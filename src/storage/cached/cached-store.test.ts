@@ -8,7 +8,7 @@ import { describeBlobStore } from '../../testing/blob-store-contract.ts';
 import { LocalStore } from '../local/local-store.ts';
 import { MemoryStore } from '../memory/memory-store.ts';
 import { isEnvsnapError } from '../../core/errors.ts';
-import { CachedStore, WINDOW_BYTES } from './cached-store.ts';
+import { CachedStore, MAX_WINDOWS, READ_AHEAD, WINDOW_BYTES } from './cached-store.ts';
 
 describeBlobStore('CachedStore(MemoryStore)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'envsnap-cache-'));
@@ -73,6 +73,64 @@ describe('CachedStore', () => {
     assert.ok((await s.getRange('data/p1', WINDOW_BYTES - 5, 10)).equals(pack.subarray(WINDOW_BYTES - 5, WINDOW_BYTES + 5)), 'a read across windows');
     await assert.rejects(s.getRange('data/p1', WINDOW_BYTES + 990, 20), (e) => isEnvsnapError(e, 'CORRUPT'), 'past the end: CORRUPT as the contract says');
     await assert.rejects(s.getRange('data/missing', 0, 10), (e) => isEnvsnapError(e, 'NOT_FOUND'));
+  });
+
+  it('fetches the next windows of a planned read order while the current one is read', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'envsnap-cache-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const remote = new MemoryStore();
+    await remote.create();
+    const names = ['data/a', 'data/b', 'data/c', 'data/d', 'data/e'];
+    for (const [i, n] of names.entries()) await remote.put(n, Buffer.alloc(1000, i));
+    const fetched: string[] = [];
+    const counting = Object.assign(Object.create(remote) as MemoryStore, {
+      getRange: (name: string, offset: number, length: number) => {
+        fetched.push(name);
+        return remote.getRange(name, offset, length);
+      },
+    });
+    const s = new CachedStore(counting, new LocalStore(dir));
+    // The reader will go e, c, a, ...: not the order of the names.
+    s.planReads([{ name: 'data/e', offset: 0 }, { name: 'data/c', offset: 10 }, { name: 'data/a', offset: 0 }, { name: 'data/d', offset: 0 }]);
+    assert.deepEqual(await s.getRange('data/e', 5, 10), Buffer.alloc(10, 4));
+    assert.deepEqual(fetched, ['data/e', 'data/c', 'data/a'], `${READ_AHEAD} windows ahead of the one read`);
+    assert.deepEqual(await s.getRange('data/c', 20, 10), Buffer.alloc(10, 2));
+    await new Promise((r) => setImmediate(r)); // the read-ahead's request goes out after a size lookup
+    assert.deepEqual(fetched, ['data/e', 'data/c', 'data/a', 'data/d'], 'reading the next one moves the read-ahead on');
+    assert.deepEqual(await s.getRange('data/a', 0, 10), Buffer.alloc(10, 0));
+    assert.deepEqual(await s.getRange('data/b', 0, 10), Buffer.alloc(10, 1), 'an unplanned read is served too');
+    assert.equal(fetched.length, 5, 'each window fetched once');
+  });
+
+  it('reads windows into reusable shared buffers, reusing one only when its views are released', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'envsnap-cache-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const remote = new MemoryStore();
+    await remote.create();
+    const names = Array.from({ length: MAX_WINDOWS + 6 }, (_, i) => `data/p${i}`);
+    for (const [i, n] of names.entries()) await remote.put(n, Buffer.alloc(4096, i + 1));
+    // A downloading store: honours `into`, as the S3 store does.
+    const downloading = Object.assign(Object.create(remote) as MemoryStore, {
+      getRange: async (name: string, offset: number, length: number, opts?: { into?: Buffer }) => {
+        const bytes = await remote.getRange(name, offset, length);
+        if (!opts?.into) return bytes;
+        bytes.copy(opts.into);
+        return opts.into.subarray(0, bytes.length);
+      },
+    });
+    const s = new CachedStore(downloading, new LocalStore(dir));
+    // One view kept out (not released): its buffer must never be reused under it.
+    const kept = await s.getRange(names[0]!, 100, 50);
+    assert.ok(kept.buffer instanceof SharedArrayBuffer, 'a view of the shared window, no copy');
+    const seen = new Set<ArrayBufferLike>([kept.buffer]);
+    for (const [i, n] of names.slice(1).entries()) {
+      const v = await s.getRange(n, 0, 4096);
+      assert.deepEqual(v, Buffer.alloc(4096, i + 2), `${n} read right`);
+      seen.add(v.buffer);
+      s.releaseRange(v);
+    }
+    assert.deepEqual(kept, Buffer.alloc(50, 1), 'the unreleased view still holds its bytes');
+    assert.ok(seen.size <= MAX_WINDOWS + 2, `${seen.size} buffers for ${names.length} windows: reused once released`);
   });
 
   it('works on when the cache directory cannot be written', async (t) => {

@@ -14,6 +14,13 @@
  * the aligned WINDOW_BYTES of the pack around the range are fetched once and kept in memory (at most
  * MAX_WINDOWS, least recently used dropped), so the chunks of a pack that a restore reads in order
  * cost one request per window instead of one each. Concurrent reads of one window share its fetch.
+ * Given the order of the reads to come (planReads), the windows next in that order are fetched
+ * while the current one is used (READ_AHEAD of them), so the reader does not wait for each one.
+ *
+ * Windows are read into a small pool of shared-memory buffers, and a read of a window returns a view
+ * of it, no copy: workers read the view in place. A buffer is reused once its window is dropped and
+ * every view handed out is released (releaseRange, after the worker is done); views never released
+ * keep their buffer out of the pool for good, which is only a cost in memory, never a wrong read.
  */
 import { isEnvsnapError } from '../../core/errors.ts';
 import type { BlobData, BlobInfo, BlobStore, BlobWriter } from '../blob-store.ts';
@@ -24,6 +31,18 @@ const CACHED_PREFIXES = ['index/', 'snapshots/'] as const;
 /** A window covers a whole pack (16 MiB on a disk, 30 MiB in a bucket: never more) in one request. */
 export const WINDOW_BYTES = 32 << 20;
 export const MAX_WINDOWS = 6;
+/** Window buffers kept for reuse: the cached windows and a few more whose views are still in use. */
+const POOLED_BUFFERS = MAX_WINDOWS + 2;
+/** Windows fetched ahead of the one being read, when the order of reads is known. */
+export const READ_AHEAD = 2;
+/** A shared-memory buffer a window is read into; free when not cached, not being filled and no view of it is out. */
+interface WindowBuffer {
+  bytes: Buffer;
+  cached: boolean;
+  filling: boolean;
+  views: number;
+}
+
 const cacheable = (name: string) => CACHED_PREFIXES.some((p) => name.startsWith(p));
 
 export class CachedStore implements BlobStore {
@@ -31,8 +50,16 @@ export class CachedStore implements BlobStore {
   readonly cache: LocalStore;
   /** Reads served from the cache and from the remote store (for tests and --verbose). */
   readonly stats = { hits: 0, misses: 0, windows: 0 };
-  readonly #windows = new Map<string, Promise<Buffer>>();
+  /** Windows fetched or being fetched, least recently used first; `read` once a reader asked for it. */
+  readonly #windows = new Map<string, { data: Promise<Buffer>; read: boolean; buffer: WindowBuffer }>();
+  readonly #pool: WindowBuffer[] = [];
+  readonly #bufferOf = new WeakMap<ArrayBufferLike, WindowBuffer>();
   readonly #sizes = new Map<string, Promise<number>>();
+  /** The planned order of windows (keys) and each one's position in it. */
+  #plan: { name: string; index: number }[] = [];
+  readonly #planPos = new Map<string, number>();
+  /** Planned windows fetched so far: read-ahead fetches a window once, never again after it was dropped. */
+  readonly #planFetched = new Set<string>();
   #listed?: Promise<void>;
 
   /** Present when the remote store streams objects in (S3 multipart). */
@@ -81,29 +108,105 @@ export class CachedStore implements BlobStore {
     const window = await this.#window(name, index);
     const at = offset - index * WINDOW_BYTES;
     if (at + length > window.length) return this.inner.getRange(name, offset, length); // reports the short object
-    // A copy: callers may hand the buffer on (to a worker), which must not take the window with it.
-    return Buffer.from(window.subarray(at, at + length));
+    // Callers may hand the bytes on to a worker: a view of a window in shared memory goes without a
+    // copy; a window in ordinary memory is copied from, so the transfer does not take it along.
+    const view = window.subarray(at, at + length);
+    const buffer = this.#bufferOf.get(window.buffer);
+    // A window the inner store returned in memory of its own (it ignored `into`) is copied from:
+    // a caller may transfer what it gets to a worker, which must not take the window along.
+    if (!buffer) return Buffer.from(view);
+    buffer.views++;
+    return view;
+  }
+
+  releaseRange(data: Uint8Array): void {
+    const buffer = this.#bufferOf.get(data.buffer);
+    if (buffer && buffer.views > 0) buffer.views--;
+  }
+
+  planReads(reads: readonly { name: string; offset: number }[]): void {
+    this.#plan = [];
+    this.#planPos.clear();
+    this.#planFetched.clear();
+    for (const r of reads) {
+      if (!r.name.startsWith('data/')) continue;
+      const index = Math.floor(r.offset / WINDOW_BYTES);
+      const key = `${r.name}@${index}`;
+      if (this.#planPos.has(key)) continue;
+      this.#planPos.set(key, this.#plan.length);
+      this.#plan.push({ name: r.name, index });
+    }
   }
 
   #window(name: string, index: number): Promise<Buffer> {
     const key = `${name}@${index}`;
-    const hit = this.#windows.get(key);
-    if (hit) {
-      this.#windows.delete(key);
-      this.#windows.set(key, hit);
-      return hit;
+    let w = this.#windows.get(key);
+    if (w) this.#windows.delete(key);
+    else w = this.#fetchWindow(key, name, index);
+    w.read = true;
+    this.#windows.set(key, w);
+    const at = this.#planPos.get(key);
+    if (at !== undefined) {
+      this.#planFetched.add(key);
+      for (const next of this.#plan.slice(at + 1, at + 1 + READ_AHEAD)) {
+        const k = `${next.name}@${next.index}`;
+        if (this.#windows.has(k) || this.#planFetched.has(k)) continue;
+        this.#planFetched.add(k);
+        this.#windows.set(k, { ...this.#fetchWindow(k, next.name, next.index), read: false });
+      }
     }
-    const fetch = (async () => {
+    this.#evict();
+    return w.data;
+  }
+
+  /** A free pooled buffer, or a new one (pooled while the pool is not full). */
+  #takeBuffer(): WindowBuffer {
+    let b = this.#pool.find((p) => !p.cached && !p.filling && p.views === 0);
+    if (!b) {
+      b = { bytes: Buffer.from(new SharedArrayBuffer(WINDOW_BYTES)), cached: false, filling: false, views: 0 };
+      this.#bufferOf.set(b.bytes.buffer, b);
+      if (this.#pool.length < POOLED_BUFFERS) this.#pool.push(b);
+    }
+    b.cached = true;
+    return b;
+  }
+
+  /**
+   * Drops windows over MAX_WINDOWS, least recently used first among those read and no longer in use
+   * (no view out); then windows fetched ahead and not read yet; a window in use only when nothing
+   * else can go. Readers that run ahead of others in the plan (small files passing a large one) must
+   * not make a window that is still being read, or the large file's next one, be fetched twice.
+   */
+  #evict(): void {
+    const idle = (w: { read: boolean; buffer: WindowBuffer }) => w.read && w.buffer.views === 0;
+    const unread = (w: { read: boolean }) => !w.read;
+    for (const evictable of [idle, unread, () => true]) {
+      for (const [k, w] of this.#windows) {
+        if (this.#windows.size <= MAX_WINDOWS) return;
+        if (!evictable(w)) continue;
+        this.#windows.delete(k);
+        w.buffer.cached = false;
+      }
+    }
+  }
+
+  #fetchWindow(key: string, name: string, index: number): { data: Promise<Buffer>; read: boolean; buffer: WindowBuffer } {
+    const buffer = this.#takeBuffer();
+    buffer.filling = true;
+    const data = (async () => {
       const size = await this.#size(name);
       const start = index * WINDOW_BYTES;
       if (size <= start) return Buffer.alloc(0); // missing or shorter: the direct read reports it
       this.stats.windows++;
-      return this.inner.getRange(name, start, Math.min(WINDOW_BYTES, size - start));
+      return this.inner.getRange(name, start, Math.min(WINDOW_BYTES, size - start), { into: buffer.bytes });
     })();
-    this.#windows.set(key, fetch);
-    fetch.catch(() => this.#windows.delete(key));
-    while (this.#windows.size > MAX_WINDOWS) this.#windows.delete(this.#windows.keys().next().value!);
-    return fetch;
+    data
+      .catch(() => {
+        if (this.#windows.get(key)?.data === data) this.#windows.delete(key);
+        buffer.cached = false;
+      })
+      .finally(() => (buffer.filling = false));
+    return { data, read: true, buffer };
   }
 
   /**
@@ -132,7 +235,11 @@ export class CachedStore implements BlobStore {
   async delete(name: string): Promise<void> {
     await this.inner.delete(name);
     this.#sizes.delete(name);
-    for (const k of [...this.#windows.keys()]) if (k.startsWith(`${name}@`)) this.#windows.delete(k);
+    for (const [k, w] of [...this.#windows]) {
+      if (!k.startsWith(`${name}@`)) continue;
+      this.#windows.delete(k);
+      w.buffer.cached = false;
+    }
     if (cacheable(name)) await this.cache.delete(name).catch(() => {});
   }
 

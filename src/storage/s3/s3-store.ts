@@ -40,6 +40,7 @@ import { MultipartWriter, type CompletedPart, type MultipartCalls } from './mult
 import { SHA256_METADATA, payloadSha256, sha256Hex, uploadDigests } from './object-digest.ts';
 import { BackoffRetryStrategy, DEFAULT_RETRY_POLICY, backoffDelay, type RetryPolicy } from './retry-strategy.ts';
 import { isMissingObject, isNetworkError, httpStatus, mapS3Error, missingBucket } from './s3-errors.ts';
+import { readBody, type ResponseBody } from './read-body.ts';
 import { formatS3Location, parseS3Url } from './s3-location.ts';
 import { describeEndpoint, resolveS3Settings, type S3Settings } from './s3-settings.ts';
 
@@ -146,7 +147,7 @@ export class S3Store implements BlobStore {
   }
 
   async get(name: string): Promise<Buffer> {
-    const { body, sha256 } = await this.read(name, undefined);
+    const { body, sha256 } = await this.read(name, undefined, undefined);
     if (sha256 !== undefined && sha256Hex(body) !== sha256.toLowerCase()) {
       throw new EnvsnapError(
         'CORRUPT',
@@ -156,7 +157,7 @@ export class S3Store implements BlobStore {
     return body;
   }
 
-  async getRange(name: string, offset: number, length: number): Promise<Buffer> {
+  async getRange(name: string, offset: number, length: number, opts?: { into?: Buffer }): Promise<Buffer> {
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
       throw new EnvsnapError('INVALID_ARGUMENT', `invalid range offset=${offset} length=${length} for object ${name}`);
     }
@@ -169,7 +170,7 @@ export class S3Store implements BlobStore {
     }
     let body: Buffer;
     try {
-      ({ body } = await this.read(name, `bytes=${offset}-${offset + length - 1}`));
+      ({ body } = await this.read(name, `bytes=${offset}-${offset + length - 1}`, opts?.into));
     } catch (err) {
       // 416: the range starts at or past the end
       if (httpStatus((err as EnvsnapError).cause) === 416) {
@@ -195,7 +196,7 @@ export class S3Store implements BlobStore {
    * GETs an object (or a range of it) whole into memory. A body that breaks off mid-way is fetched
    * again, with the same backoff as the SDK's retries of the request itself.
    */
-  private async read(name: string, range: string | undefined): Promise<{ body: Buffer; sha256: string | undefined }> {
+  private async read(name: string, range: string | undefined, into: Buffer | undefined): Promise<{ body: Buffer; sha256: string | undefined }> {
     const key = this.key(name);
     return this.call(`read ${name}`, async () => {
       for (let attempt = 1; ; attempt++) {
@@ -207,8 +208,7 @@ export class S3Store implements BlobStore {
           throw err;
         }
         try {
-          const bytes = await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
-          const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          const body = await readBody(res.Body as ResponseBody, res.ContentLength, into);
           if (res.ContentLength !== undefined && body.length !== res.ContentLength) {
             throw Object.assign(new Error(`response body ended after ${body.length} of ${res.ContentLength} bytes`), { code: 'ECONNRESET' });
           }
