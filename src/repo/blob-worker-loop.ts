@@ -63,7 +63,8 @@ function decideOp(req: Extract<WorkerRequest, { op: 'decide' }>): void {
 /** Pack files this worker has open, least recently used first. Reads are synchronous: one at a time. */
 const packFds = new Map<string, number>();
 const MAX_PACK_FDS = 32;
-let scratch = Buffer.allocUnsafeSlow(1024 * 1024);
+const SCRATCH_BYTES = 1024 * 1024;
+const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 
 function readSealed(src: SealedSource): Uint8Array {
   if ('data' in src) return src.data;
@@ -84,9 +85,9 @@ function readSealed(src: SealedSource): Uint8Array {
   }
   packFds.set(src.path, fd);
   // One scratch buffer, reused: the sealed bytes live only until they are opened, and fresh
-  // allocations per chunk cost page faults.
-  if (scratch.length < src.length) scratch = Buffer.allocUnsafeSlow(Math.max(src.length, scratch.length * 2));
-  const buf = scratch.subarray(0, src.length);
+  // allocations per chunk cost page faults. A larger chunk gets a buffer of its own, released once
+  // opened (see writeChunk): keeping the largest one seen would hold up to 8 MiB per worker.
+  const buf = src.length <= SCRATCH_BYTES ? scratch.subarray(0, src.length) : Buffer.allocUnsafeSlow(src.length);
   let got = 0;
   while (got < src.length) {
     const n = readSync(fd, buf, got, src.length - got, src.offset + got);
@@ -100,9 +101,9 @@ function readSealed(src: SealedSource): Uint8Array {
 function writeChunk(id: Uint8Array, chunk: WholeFileChunk, fd: number, position: number, sparse: boolean): void {
   const sealed = readSealed(chunk.source);
   const plain = openBlob(keys, BlobType.data, id, chunk.flags, chunk.rawLength, sealed);
+  if (sealed.buffer !== scratch.buffer) release(sealed); // handed over, or read into a buffer of its own
   writeAt(fd, plain, position, sparse);
   releaseBacking(plain);
-  if ('data' in chunk.source) release(chunk.source.data);
 }
 
 /** Op 'restoreFile': a file of at most one chunk, from creation under its temporary name to the rename. */

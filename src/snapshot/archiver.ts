@@ -16,6 +16,7 @@ import { lstatSync, readdirSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { errnoCode } from '../core/errors.ts';
 import { Semaphore } from '../core/async.ts';
+import { joinPath } from '../core/bytes.ts';
 import type { Logger, Progress } from '../core/logger.ts';
 import type { Repository } from '../repo/repository.ts';
 import type { BlobSaver } from '../repo/blob-saver.ts';
@@ -147,7 +148,7 @@ export class Archiver {
     for (let i = 0; i < names.length; i++) {
       if (this.failure) break;
       const name = names[i];
-      const childAbs = Buffer.concat([abs, SLASH, name]);
+      const childAbs = joinPath(abs, SLASH, name);
       const display = encodeName(name).text;
       const childRel = rel ? `${rel}/${display}` : display;
       const childSel = sel && !sel.all ? sel.children.get(name.toString('utf8')) : undefined;

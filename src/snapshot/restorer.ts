@@ -10,6 +10,7 @@ import { lstatSync, close, closeSync, fchmod, fchown, ftruncate, futimes, open, 
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
+import { joinPath } from '../core/bytes.ts';
 import { Semaphore, mapLimit } from '../core/async.ts';
 import type { Logger, Progress } from '../core/logger.ts';
 import type { Repository } from '../repo/repository.ts';
@@ -143,7 +144,7 @@ export class Restorer {
       const name = nodeNameBytes(node);
       const childSel = sel && !sel.all ? sel.children.get(name.toString('utf8')) : undefined;
       if (sel && !sel.all && !childSel) continue;
-      const childAbs = Buffer.concat([abs, SLASH, name]);
+      const childAbs = joinPath(abs, SLASH, name);
       const childRel = rel ? `${rel}/${encodeName(name).text}` : encodeName(name).text;
       if (this.skip.has(childRel)) continue;
       switch (node.type) {
@@ -246,7 +247,7 @@ export class Restorer {
       this.summary.files++;
       return;
     }
-    const tmp = Buffer.concat([abs.subarray(0, abs.lastIndexOf(0x2f) + 1), Buffer.from(`.envsnap-${TMP_TAG}-${++tmpCounter}.tmp`)]);
+    const tmp = joinPath(abs.subarray(0, abs.lastIndexOf(0x2f) + 1), Buffer.from(`.envsnap-${TMP_TAG}-${++tmpCounter}.tmp`));
     const content = node.content ?? [];
     if (content.length <= 1) {
       // Most files are one chunk: a worker makes the whole file, from creation to rename, in one go.
