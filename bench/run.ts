@@ -132,18 +132,30 @@ function main(): void {
   source = undefined; // the change made the first listing stale
   // Restored trees are deleted only after every tool has restored: deleting 17 000 files just before
   // the next tool's restore would slow its file creation (ext4 avoids reusing recently freed inodes).
+  // Two rounds in opposite orders: the page cache and the writeback of the restores before favour
+  // some positions, so each tool restores once early and once late; its faster verified run counts.
   const restored: string[] = [];
-  for (const run of runs) {
-    if (!run.ok) continue;
-    source ??= listTree(opts.dataDir);
-    const target = freshDir(join(WORK, 'restore', run.result.name));
-    const result = run.phase('restore', run.adapter.restore(target), change.bytes);
-    if (!result) continue;
-    const problems = compareTrees(source, target);
-    result.verified = problems.length === 0;
-    if (problems.length > 0) Object.assign(result, { differences: problems.length, problems: problems.slice(0, 20) });
-    progress(`${run.result.name} restore ${result.verified ? 'verified' : `DIFFERS from the source (${problems.length} differences, e.g. ${problems[0]})`}`);
-    restored.push(target);
+  for (const [round, order] of [runs, [...runs].reverse()].entries()) {
+    for (const run of order) {
+      if (!run.ok) continue;
+      source ??= listTree(opts.dataDir);
+      const target = freshDir(join(WORK, 'restore', `${run.result.name}-${round + 1}`));
+      const earlier = run.result.phases.restore;
+      const result = run.phase('restore', run.adapter.restore(target), change.bytes);
+      if (!result) continue;
+      const problems = compareTrees(source, target);
+      result.verified = problems.length === 0;
+      if (problems.length > 0) Object.assign(result, { differences: problems.length, problems: problems.slice(0, 20) });
+      progress(`${run.result.name} restore ${result.verified ? 'verified' : `DIFFERS from the source (${problems.length} differences, e.g. ${problems[0]})`}`);
+      restored.push(target);
+      if (earlier) {
+        // The faster of two verified runs; a run that failed verification is the one reported.
+        const counted = earlier.verified && result.verified ? (result.wallS < earlier.wallS ? result : earlier) : earlier.verified ? result : earlier;
+        counted.runs = [...(earlier.runs ?? [earlier.wallS]), result.wallS];
+        counted.peakRssKb = Math.max(earlier.peakRssKb, result.peakRssKb);
+        run.result.phases.restore = counted;
+      }
+    }
   }
   for (const target of restored) rmSync(target, { recursive: true, force: true });
 
