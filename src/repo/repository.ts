@@ -255,12 +255,7 @@ export class Repository {
    */
   async writeBlobTo(id: Uint8Array, fd: number, position: number, sparse: boolean): Promise<number> {
     const loc = this.locate(BlobType.data, id);
-    const source = await this.sealedSource(loc);
-    try {
-      await this.workers().writeTo(BlobType.data, loc.id, loc.flags, loc.rawLength, source, fd, position, sparse);
-    } finally {
-      if ('data' in source) this.store.releaseRange?.(source.data);
-    }
+    await this.withSealedSource(loc, (source) => this.workers().writeTo(loc.id, loc.flags, loc.rawLength, source, fd, position, sparse));
     return loc.rawLength;
   }
 
@@ -274,19 +269,23 @@ export class Repository {
       return 0;
     }
     const loc = this.locate(BlobType.data, id);
-    const source = await this.sealedSource(loc);
-    try {
-      await this.workers().restoreFile(loc.id, { flags: loc.flags, rawLength: loc.rawLength, source }, file);
-    } finally {
-      if ('data' in source) this.store.releaseRange?.(source.data);
-    }
+    await this.withSealedSource(loc, (source) => this.workers().restoreFile(loc.id, { flags: loc.flags, rawLength: loc.rawLength, source }, file));
     return loc.rawLength;
   }
 
-  /** Where a worker finds a data blob's sealed bytes: the local pack file, or the bytes fetched. */
-  private async sealedSource(loc: BlobLocation): Promise<SealedSource> {
+  /**
+   * Runs `use` with where a worker finds a data blob's sealed bytes — the local pack file, or the
+   * bytes fetched — and releases fetched bytes to the store once it is done.
+   */
+  private async withSealedSource(loc: BlobLocation, use: (source: SealedSource) => Promise<void>): Promise<void> {
     const name = Names.pack(loc.packId);
-    return this.store.localPath ? { path: this.store.localPath(name), offset: loc.offset, length: loc.length } : { data: await this.store.getRange(name, loc.offset, loc.length) };
+    if (this.store.localPath) return use({ path: this.store.localPath(name), offset: loc.offset, length: loc.length });
+    const data = await this.store.getRange(name, loc.offset, loc.length);
+    try {
+      await use({ data });
+    } finally {
+      this.store.releaseRange?.(data);
+    }
   }
 
   // ---- sealed JSON objects (snapshots) ----

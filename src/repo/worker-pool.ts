@@ -103,11 +103,11 @@ export class WorkerPool {
   }
 
   /**
-   * Decrypts, decompresses and verifies a blob and writes it into an open file at `position`
+   * Decrypts, decompresses and verifies a data blob and writes it into an open file at `position`
    * (all-zero blocks skipped when `sparse`). The worker reads local packs itself.
    */
-  writeTo(type: BlobType, id: Buffer, flags: number, rawLength: number, source: SealedSource, fd: number, position: number, sparse: boolean): Promise<void> {
-    return this.send({ op: 'write', rid: 0, type, id, flags, rawLength, source, fd, position, sparse }).then(() => undefined);
+  writeTo(id: Buffer, flags: number, rawLength: number, source: SealedSource, fd: number, position: number, sparse: boolean): Promise<void> {
+    return this.send({ op: 'write', rid: 0, id, flags, rawLength, source, fd, position, sparse }).then(() => undefined);
   }
 
   /**
@@ -255,7 +255,7 @@ export class WorkerPool {
     req.rid = rid;
     const slot = this.leastBusy();
     if (slot.busy++ === 0) slot.worker.ref();
-    // Ids are often views into Buffer's shared 8 KiB pool; cloning such a view would copy the pool.
+    // Ids are often views into Buffer's shared pool; cloning such a view would copy the whole slab.
     req.id = new Uint8Array(req.id);
     const transfer: ArrayBuffer[] = [];
     // Data goes over without a copy: views of shared memory as they are, the rest transferred.

@@ -9,9 +9,9 @@ export type WorkerRequest =
   | { op: 'seal'; rid: number; type: BlobType; id: Uint8Array; data: Uint8Array }
   | { op: 'open'; rid: number; type: BlobType; id: Uint8Array; flags: number; rawLength: number; data: Uint8Array }
   | {
+      /** A data chunk of a file being restored. */
       op: 'write';
       rid: number;
-      type: BlobType;
       id: Uint8Array;
       flags: number;
       rawLength: number;

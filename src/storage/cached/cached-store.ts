@@ -35,10 +35,9 @@ export const MAX_WINDOWS = 6;
 const POOLED_BUFFERS = MAX_WINDOWS + 2;
 /** Windows fetched ahead of the one being read, when the order of reads is known. */
 export const READ_AHEAD = 2;
-/** A shared-memory buffer a window is read into; free when not cached, not being filled and no view of it is out. */
+/** A shared-memory buffer a window is read into; free when no window holds it, it is not being filled and no view of it is out. */
 interface WindowBuffer {
   bytes: Buffer;
-  cached: boolean;
   filling: boolean;
   views: number;
 }
@@ -108,12 +107,11 @@ export class CachedStore implements BlobStore {
     const window = await this.#window(name, index);
     const at = offset - index * WINDOW_BYTES;
     if (at + length > window.length) return this.inner.getRange(name, offset, length); // reports the short object
-    // Callers may hand the bytes on to a worker: a view of a window in shared memory goes without a
-    // copy; a window in ordinary memory is copied from, so the transfer does not take it along.
+    // Callers may hand the bytes on to a worker: a view of a pooled (shared-memory) window goes
+    // without a copy; a window the inner store returned in memory of its own (it ignored `into`) is
+    // copied from, so a transfer does not take the window along.
     const view = window.subarray(at, at + length);
     const buffer = this.#bufferOf.get(window.buffer);
-    // A window the inner store returned in memory of its own (it ignored `into`) is copied from:
-    // a caller may transfer what it gets to a worker, which must not take the window along.
     if (!buffer) return Buffer.from(view);
     buffer.views++;
     return view;
@@ -161,13 +159,13 @@ export class CachedStore implements BlobStore {
 
   /** A free pooled buffer, or a new one (pooled while the pool is not full). */
   #takeBuffer(): WindowBuffer {
-    let b = this.#pool.find((p) => !p.cached && !p.filling && p.views === 0);
+    const held = new Set([...this.#windows.values()].map((w) => w.buffer));
+    let b = this.#pool.find((p) => !held.has(p) && !p.filling && p.views === 0);
     if (!b) {
-      b = { bytes: Buffer.from(new SharedArrayBuffer(WINDOW_BYTES)), cached: false, filling: false, views: 0 };
+      b = { bytes: Buffer.from(new SharedArrayBuffer(WINDOW_BYTES)), filling: false, views: 0 };
       this.#bufferOf.set(b.bytes.buffer, b);
       if (this.#pool.length < POOLED_BUFFERS) this.#pool.push(b);
     }
-    b.cached = true;
     return b;
   }
 
@@ -183,9 +181,7 @@ export class CachedStore implements BlobStore {
     for (const evictable of [idle, unread, () => true]) {
       for (const [k, w] of this.#windows) {
         if (this.#windows.size <= MAX_WINDOWS) return;
-        if (!evictable(w)) continue;
-        this.#windows.delete(k);
-        w.buffer.cached = false;
+        if (evictable(w)) this.#windows.delete(k);
       }
     }
   }
@@ -203,7 +199,6 @@ export class CachedStore implements BlobStore {
     data
       .catch(() => {
         if (this.#windows.get(key)?.data === data) this.#windows.delete(key);
-        buffer.cached = false;
       })
       .finally(() => (buffer.filling = false));
     return { data, read: true, buffer };
@@ -235,11 +230,7 @@ export class CachedStore implements BlobStore {
   async delete(name: string): Promise<void> {
     await this.inner.delete(name);
     this.#sizes.delete(name);
-    for (const [k, w] of [...this.#windows]) {
-      if (!k.startsWith(`${name}@`)) continue;
-      this.#windows.delete(k);
-      w.buffer.cached = false;
-    }
+    for (const k of [...this.#windows.keys()]) if (k.startsWith(`${name}@`)) this.#windows.delete(k);
     if (cacheable(name)) await this.cache.delete(name).catch(() => {});
   }
 
