@@ -12,7 +12,7 @@ import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import { ownsBacking, release, releaseBacking } from '../core/memory.ts';
 import { writeAt } from '../core/fd-write.ts';
-import type { FileEvent, SealedSource, WholeFile, WholeFileChunk, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
+import type { BatchableRequest, FileEvent, ResponseBatch, SealedSource, WholeFile, WholeFileChunk, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
 import { Chunker, type ChunkerParams } from './chunker.ts';
 import { chunkFile, HeldChunks } from './file-chunker.ts';
 
@@ -130,37 +130,46 @@ function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: 
   }
 }
 
+/** Runs one request/response operation; its answer and the buffers to transfer with it. */
+function handle(req: BatchableRequest, transfer: ArrayBuffer[]): WorkerResponse {
+  try {
+    if (req.op === 'seal') {
+      const r = sealBlob(keys.encrypt, req.type, req.id, req.data);
+      const data = owned(r.sealed);
+      transfer.push(data.buffer as ArrayBuffer);
+      release(req.data);
+      return { rid: req.rid, ok: true, data, flags: r.flags };
+    }
+    if (req.op === 'open') {
+      const plain = openBlob(keys, req.type, req.id, req.flags, req.rawLength, req.data);
+      // Handed over whole (the view says which bytes), or copied when it is a slice of a shared slab.
+      const data = ownsBacking(plain) ? plain : owned(plain);
+      transfer.push(data.buffer as ArrayBuffer);
+      release(req.data);
+      return { rid: req.rid, ok: true, data, flags: req.flags };
+    }
+    if (req.op === 'restoreFile') {
+      restoreWholeFile(req.id, req.chunk, req.file);
+      return { rid: req.rid, ok: true, flags: req.chunk?.flags ?? 0 };
+    }
+    writeChunk(req.id, req, req.fd, req.position, req.sparse);
+    return { rid: req.rid, ok: true, flags: req.flags };
+  } catch (err) {
+    return failure(req.rid, err);
+  }
+}
+
 port.on('message', (req: WorkerRequest) => {
   if (req.op === 'file') return readFileOp(req);
   if (req.op === 'decide') return decideOp(req);
   // Ending here, between messages, never interrupts a native call (terminating a thread inside
   // zstd can abort the whole process).
   if (req.op === 'stop') return process.exit(0);
-  let res: WorkerResponse;
   const transfer: ArrayBuffer[] = [];
-  try {
-    if (req.op === 'seal') {
-      const r = sealBlob(keys.encrypt, req.type, req.id, req.data);
-      const data = owned(r.sealed);
-      res = { rid: req.rid, ok: true, data, flags: r.flags };
-      transfer.push(data.buffer as ArrayBuffer);
-      release(req.data);
-    } else if (req.op === 'open') {
-      const plain = openBlob(keys, req.type, req.id, req.flags, req.rawLength, req.data);
-      // Handed over whole (the view says which bytes), or copied when it is a slice of a shared slab.
-      const data = ownsBacking(plain) ? plain : owned(plain);
-      res = { rid: req.rid, ok: true, data, flags: req.flags };
-      transfer.push(data.buffer as ArrayBuffer);
-      release(req.data);
-    } else if (req.op === 'restoreFile') {
-      restoreWholeFile(req.id, req.chunk, req.file);
-      res = { rid: req.rid, ok: true, flags: req.chunk?.flags ?? 0 };
-    } else {
-      writeChunk(req.id, req, req.fd, req.position, req.sparse);
-      res = { rid: req.rid, ok: true, flags: req.flags };
-    }
-  } catch (err) {
-    res = failure(req.rid, err);
+  if (req.op === 'batch') {
+    const batch = req.reqs.map((r) => handle(r, transfer));
+    port.postMessage({ batch } satisfies ResponseBatch, transfer);
+  } else {
+    port.postMessage(handle(req, transfer), transfer);
   }
-  port.postMessage(res, transfer);
 });

@@ -12,7 +12,7 @@ import { owned } from '../core/bytes.ts';
 import type { MasterKey } from '../crypto/keys.ts';
 import { BlobType } from './blob.ts';
 import type { ChunkerParams } from './chunker.ts';
-import { isFileEvent, type ChunkAction, type FileEvent, type SealedSource, type WholeFile, type WholeFileChunk, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
+import { isFileEvent, type BatchableRequest, type ChunkAction, type FileEvent, type SealedSource, type WholeFile, type WholeFileChunk, type WorkerMessage, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
 
 const EMPTY = Buffer.alloc(0);
 const STOP_TIMEOUT_MS = 5000;
@@ -25,6 +25,9 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: number;
+  /** Requests sent by this turn of the event loop, posted together when it ends (see flush). */
+  outbox: BatchableRequest[];
+  transfer: ArrayBuffer[];
 }
 
 /** A failure reading a file, with the errno when the file system gave one (to report, not abort). */
@@ -83,8 +86,8 @@ export class WorkerPool {
     const { seed, ...params } = chunker;
     for (let i = 0; i < size; i++) {
       const worker = new Worker(url, { workerData: { encrypt: key.encrypt, id: key.id, chunker: params, chunkerSeed: seed } });
-      const slot: Slot = { worker, busy: 0 };
-      worker.on('message', (msg: WorkerResponse | FileEvent) => this.onMessage(slot, msg));
+      const slot: Slot = { worker, busy: 0, outbox: [], transfer: [] };
+      worker.on('message', (msg: WorkerMessage) => this.onMessage(slot, msg));
       worker.on('error', (err) => this.failAll(err));
       worker.unref();
       this.slots.push(slot);
@@ -149,6 +152,7 @@ export class WorkerPool {
               resolve();
             });
             s.worker.ref();
+            this.flush(s);
             s.worker.postMessage({ op: 'stop', rid: 0 } satisfies WorkerRequest);
           }),
       ),
@@ -156,8 +160,16 @@ export class WorkerPool {
     this.failAll(new EnvsnapError('INTERRUPTED', 'worker pool closed'));
   }
 
-  private onMessage(slot: Slot, msg: WorkerResponse | FileEvent): void {
+  private onMessage(slot: Slot, msg: WorkerMessage): void {
     if (isFileEvent(msg)) return this.onFileEvent(msg);
+    if ('batch' in msg) {
+      for (const res of msg.batch) this.onResponse(slot, res);
+      return;
+    }
+    this.onResponse(slot, msg);
+  }
+
+  private onResponse(slot: Slot, msg: WorkerResponse): void {
     const file = this.files.get(msg.rid);
     if (file) {
       // A read failure in the middle of a file conversation: chunks already claimed still arrive.
@@ -249,7 +261,7 @@ export class WorkerPool {
     return slot;
   }
 
-  private send(req: WorkerRequest & { id: Uint8Array }): Promise<{ data: Buffer; flags: number }> {
+  private send(req: BatchableRequest): Promise<{ data: Buffer; flags: number }> {
     if (this.closed) return Promise.reject(new EnvsnapError('INTERRUPTED', 'worker pool closed'));
     const rid = this.nextRid++;
     req.rid = rid;
@@ -257,12 +269,11 @@ export class WorkerPool {
     if (slot.busy++ === 0) slot.worker.ref();
     // Ids are often views into Buffer's shared pool; cloning such a view would copy the whole slab.
     req.id = new Uint8Array(req.id);
-    const transfer: ArrayBuffer[] = [];
     // Data goes over without a copy: views of shared memory as they are, the rest transferred.
     const handOver = (d: Uint8Array): Uint8Array => {
       if (d.buffer instanceof SharedArrayBuffer) return d;
       const o = owned(d);
-      transfer.push(o.buffer as ArrayBuffer);
+      slot.transfer.push(o.buffer as ArrayBuffer);
       return o;
     };
     const withSource = req.op === 'write' ? req : req.op === 'restoreFile' ? req.chunk : undefined;
@@ -270,8 +281,22 @@ export class WorkerPool {
     else if (req.op === 'seal' || req.op === 'open') req.data = handOver(req.data);
     return new Promise((resolve, reject) => {
       this.pending.set(rid, { resolve, reject });
-      slot.worker.postMessage(req, transfer);
+      if (slot.outbox.push(req) === 1) setImmediate(() => this.flush(slot));
     });
+  }
+
+  /**
+   * Posts a slot's queued requests: one message for all that were sent while the event loop's
+   * current turn ran (the answers to one batch release several callers, whose next requests then
+   * go together too).
+   */
+  private flush(slot: Slot): void {
+    const reqs = slot.outbox;
+    const transfer = slot.transfer;
+    if (reqs.length === 0) return;
+    slot.outbox = [];
+    slot.transfer = [];
+    slot.worker.postMessage(reqs.length === 1 ? reqs[0] : ({ op: 'batch', rid: 0, reqs } satisfies WorkerRequest), transfer);
   }
 
   private failAll(err: Error): void {

@@ -35,7 +35,16 @@ export type WorkerRequest =
    */
   | { op: 'decide'; rid: number; seq: number; action: ChunkAction }
   /** Finish the work queued before this message, then end the thread. */
-  | { op: 'stop'; rid: number };
+  | { op: 'stop'; rid: number }
+  /**
+   * Several request/response operations (seal, open, write, restoreFile) in one message, answered
+   * by one `ResponseBatch`: each message wakes the thread it goes to, which costs more than the
+   * message itself when the work per operation is small.
+   */
+  | { op: 'batch'; rid: number; reqs: BatchableRequest[] };
+
+/** The operations that are answered by one WorkerResponse each. */
+export type BatchableRequest = Extract<WorkerRequest, { op: 'seal' | 'open' | 'write' | 'restoreFile' }>;
 
 /** The one chunk of a file restored whole (op 'restoreFile'). */
 export interface WholeFileChunk {
@@ -64,6 +73,11 @@ export type WorkerResponse =
   | { rid: number; ok: true; data?: Uint8Array; flags: number }
   | { rid: number; ok: false; code: ErrorCode; message: string; errno?: string };
 
+/** The answers to a `batch` request, in its order. */
+export interface ResponseBatch {
+  batch: WorkerResponse[];
+}
+
 /** Messages a worker sends while reading a file (op 'file'). */
 export type FileEvent =
   | { rid: number; event: 'chunk'; seq: number; id: Uint8Array; length: number }
@@ -72,6 +86,8 @@ export type FileEvent =
   /** The file is read: `chunks` chunk events were sent; `changed` when it changed while being read. */
   | { rid: number; event: 'done'; chunks: number; total: number; changed: boolean };
 
-export function isFileEvent(m: WorkerResponse | FileEvent): m is FileEvent {
+export type WorkerMessage = WorkerResponse | ResponseBatch | FileEvent;
+
+export function isFileEvent(m: WorkerMessage): m is FileEvent {
   return 'event' in m;
 }

@@ -74,11 +74,13 @@ export class Restorer {
     this.repo = repo;
     this.opts = opts;
     this.skip = new Set(opts.exclude ?? []);
-    this.fileSlots = new Semaphore(opts.files ?? 16);
+    this.fileSlots = new Semaphore(opts.files ?? 32);
   }
 
   async run(rootTree: string): Promise<RestoreSummary> {
     const sel = this.opts.include && this.opts.include.length > 0 ? selectionFromPaths(this.opts.include) : undefined;
+    // The workers start on the other cores while the trees are checked (they take a while to boot).
+    this.repo.workers();
     this.plan = this.repo.readPlan();
     await this.validate(rootTree, '', sel);
     // The first pass saw every chunk in the order the restore reads them: a remote store fetches ahead.
