@@ -13,6 +13,7 @@ import { measure } from './measure.ts';
 import { computeTargets, renderReport, type PhaseName, type PhaseResult, type Results, type ToolResult } from './report.ts';
 import { TOOL_NAMES, ensureInstalled, makeAdapter, type Adapter, type Command, type ToolName } from './tools.ts';
 import { treeStats } from './tree.ts';
+import { countedRun, evictFromPageCache, roundOrders } from './rounds.ts';
 import { compareTrees, listTree, type Listing } from './verify.ts';
 
 const WORK = join(import.meta.dirname, '.work');
@@ -95,6 +96,8 @@ class ToolRun {
   }
 }
 
+const RESTORE_ROUNDS = 3;
+
 function main(): void {
   const opts = options();
   mkdirSync(WORK, { recursive: true });
@@ -132,10 +135,8 @@ function main(): void {
   source = undefined; // the change made the first listing stale
   // Restored trees are deleted only after every tool has restored: deleting 17 000 files just before
   // the next tool's restore would slow its file creation (ext4 avoids reusing recently freed inodes).
-  // Two rounds in opposite orders: the page cache and the writeback of the restores before favour
-  // some positions, so each tool restores once early and once late; its faster verified run counts.
   const restored: string[] = [];
-  for (const [round, order] of [runs, [...runs].reverse()].entries()) {
+  for (const [round, order] of roundOrders(runs, RESTORE_ROUNDS).entries()) {
     for (const run of order) {
       if (!run.ok) continue;
       source ??= listTree(opts.dataDir);
@@ -148,9 +149,9 @@ function main(): void {
       if (problems.length > 0) Object.assign(result, { differences: problems.length, problems: problems.slice(0, 20) });
       progress(`${run.result.name} restore ${result.verified ? 'verified' : `DIFFERS from the source (${problems.length} differences, e.g. ${problems[0]})`}`);
       restored.push(target);
+      evictFromPageCache(target);
       if (earlier) {
-        // The faster of two verified runs; a run that failed verification is the one reported.
-        const counted = earlier.verified && result.verified ? (result.wallS < earlier.wallS ? result : earlier) : earlier.verified ? result : earlier;
+        const counted = countedRun([earlier, result]);
         counted.runs = [...(earlier.runs ?? [earlier.wallS]), result.wallS];
         counted.peakRssKb = Math.max(earlier.peakRssKb, result.peakRssKb);
         run.result.phases.restore = counted;

@@ -135,6 +135,7 @@ export function makeAdapter(name: ToolName, dirs: ToolDirs): Adapter {
 export function ensureInstalled(tools: readonly ToolName[], progress: (message: string) => void): void {
   const packages: string[] = [];
   if (!existsSync('/usr/bin/time')) packages.push('time');
+  if (!onPath('vmtouch')) packages.push('vmtouch');
   if (tools.includes('restic') && !onPath('restic')) packages.push('restic');
   if (tools.includes('borg') && !onPath('borg')) packages.push('borgbackup');
   if (packages.length === 0) return;

@@ -16,6 +16,10 @@ import { measure } from '../measure.ts';
 import { sectionText, writeSection } from '../sections.ts';
 import { ensureInstalled } from '../tools.ts';
 import { compareTrees, listTree } from '../verify.ts';
+import { countedRun, evictFromPageCache, roundOrders } from '../rounds.ts';
+
+const TOOLS = ['envsnap', 'restic'] as const;
+const ROUNDS = 2;
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const WORK = join(import.meta.dirname, '..', '.work', 's3');
@@ -54,6 +58,8 @@ class Proxy {
 
 interface PhaseResult {
   wallS: number;
+  /** The wall times of every run (the fastest counts). */
+  runs?: number[];
   cpuS: number;
   peakRssMiB: number;
   requests: number;
@@ -91,55 +97,74 @@ async function main(): Promise<void> {
   const proxied = `https://127.0.0.1:${proxy.port}`;
   const aws = { ...s3Env(swift.info), AWS_ENDPOINT_URL_S3: proxied, NODE_EXTRA_CA_CERTS: tls.certFile };
 
-  const tools = {
+  // Each snapshot round writes to new buckets; the restores read the last round's.
+  const toolsFor = (round: number) => ({
     envsnap: {
-      env: { ...aws, ENVSNAP_REPO: 's3://bench-envsnap/repo', ENVSNAP_PASSWORD: PASSWORD, XDG_CACHE_HOME: join(WORK, 'envsnap-cache') },
+      env: { ...aws, ENVSNAP_REPO: `s3://bench-envsnap-${round}/repo`, ENVSNAP_PASSWORD: PASSWORD, XDG_CACHE_HOME: join(WORK, `envsnap-cache-${round}`) },
       init: [NODE, CLI, 'init'],
       snapshot: [NODE, CLI, 'snapshot:create', '.', '--json'],
       restore: (t: string) => [NODE, CLI, 'snapshot:restore', 'latest', '--target', t, '--json'],
     },
     restic: {
-      env: { AWS_ACCESS_KEY_ID: swift.info.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.info.secretAccessKey, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: join(WORK, 'restic-cache') },
-      init: [...resticArgs(), 'init', '--repository-version', '2'],
-      snapshot: [...resticArgs(), 'backup', '.'],
-      restore: (t: string) => [...resticArgs(), 'restore', 'latest', '--target', t],
+      env: { AWS_ACCESS_KEY_ID: swift.info.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.info.secretAccessKey, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: join(WORK, `restic-cache-${round}`) },
+      init: [...resticArgs(round), 'init', '--repository-version', '2'],
+      snapshot: [...resticArgs(round), 'backup', '.'],
+      restore: (t: string) => [...resticArgs(round), 'restore', 'latest', '--target', t],
     },
-  };
-  function resticArgs(): string[] {
-    return ['restic', '-r', `s3:${proxied}/bench-restic`, '--cacert', tls.certFile, '-o', 's3.bucket-lookup=path'];
+  });
+  function resticArgs(round: number): string[] {
+    return ['restic', '-r', `s3:${proxied}/bench-restic-${round}`, '--cacert', tls.certFile, '-o', 's3.bucket-lookup=path'];
   }
+  let tools = toolsFor(1);
   const results: Record<string, { snapshot: PhaseResult; restore: PhaseResult }> = {};
+  const restores: Record<string, PhaseResult[]> = { envsnap: [], restic: [] };
+  const restored: string[] = [];
   try {
-    for (const [name, t] of Object.entries(tools)) {
-      const run = async (phase: string, argv: string[], cwd: string): Promise<PhaseResult> => {
-        await proxy.take();
-        const m = measure({ cmd: argv[0]!, args: argv.slice(1), cwd, env: t.env }, join(WORK, `${name}-${phase}`));
-        const c = await proxy.take();
-        const requests = Object.values(c.counts).reduce((a, b) => a + b, 0);
-        log(`${name} ${phase}: ${m.wallS.toFixed(1)} s, ${requests} requests ${JSON.stringify(c.counts)}`);
-        return { wallS: m.wallS, cpuS: m.cpuS, peakRssMiB: m.peakRssKb / 1024, requests, byMethod: c.counts, mbPerS: data.bytes / 1e6 / m.wallS };
-      };
-      log(`${name}: init`);
-      await run('init', t.init, WORK);
-      const snapshot = await run('snapshot', t.snapshot, dataDir);
-      const target = join(WORK, `${name}-restore`);
-      mkdirSync(target, { recursive: true });
-      const restore = await run('restore', t.restore(target), target);
-      const diffs = compareTrees(expected, target);
-      if (diffs.length) throw new Error(`${name}'s restore differs from the data set: ${diffs.slice(0, 5).join('; ')}`);
-      rmSync(target, { recursive: true, force: true });
-      results[name] = { snapshot, restore };
+    const run = async (name: keyof typeof tools, phase: string, argv: string[], cwd: string): Promise<PhaseResult> => {
+      await proxy.take();
+      const m = measure({ cmd: argv[0]!, args: argv.slice(1), cwd, env: tools[name].env }, join(WORK, `${name}-${phase}`));
+      const c = await proxy.take();
+      const requests = Object.values(c.counts).reduce((a, b) => a + b, 0);
+      log(`${name} ${phase}: ${m.wallS.toFixed(1)} s, ${requests} requests ${JSON.stringify(c.counts)}`);
+      return { wallS: m.wallS, cpuS: m.cpuS, peakRssMiB: m.peakRssKb / 1024, requests, byMethod: c.counts, mbPerS: data.bytes / 1e6 / m.wallS };
+    };
+    // Snapshots in rounds too (each into new buckets), in alternating order; the faster counts.
+    const snapshots: Record<string, PhaseResult[]> = { envsnap: [], restic: [] };
+    for (const [round, order] of roundOrders(TOOLS, ROUNDS).entries()) {
+      tools = toolsFor(round + 1);
+      for (const name of order) {
+        log(`${name}: init`);
+        await run(name, `init-${round + 1}`, tools[name].init, WORK);
+        snapshots[name]!.push(await run(name, `snapshot-${round + 1}`, tools[name].snapshot, dataDir));
+      }
     }
+    // As in the main benchmark: restores in rounds of alternating order, each tree evicted from the
+    // page cache once verified and deleted at the end, the fastest run counting.
+    for (const [round, order] of roundOrders(TOOLS, ROUNDS).entries()) {
+      for (const name of order) {
+        const target = join(WORK, `${name}-restore-${round + 1}`);
+        mkdirSync(target, { recursive: true });
+        const restore = await run(name, `restore-${round + 1}`, tools[name].restore(target), target);
+        const diffs = compareTrees(expected, target);
+        if (diffs.length) throw new Error(`${name}'s restore differs from the data set: ${diffs.slice(0, 5).join('; ')}`);
+        restored.push(target);
+        evictFromPageCache(target);
+        restores[name]!.push(restore);
+      }
+    }
+    const counted = (runs: PhaseResult[]): PhaseResult => ({ ...countedRun(runs), peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)), runs: runs.map((r) => r.wallS) });
+    for (const name of TOOLS) results[name] = { snapshot: counted(snapshots[name]!), restore: counted(restores[name]!) };
   } finally {
     proxy.stop();
     await swift.stop();
+    for (const target of restored) rmSync(target, { recursive: true, force: true });
   }
 
   const e = results.envsnap!;
   const r = results.restic!;
   const row = (tool: string, phase: 'snapshot' | 'restore') => {
     const p = results[tool]![phase];
-    return `| ${tool} | ${phase} | ${p.wallS.toFixed(1)} | ${p.mbPerS.toFixed(0)} | ${p.cpuS.toFixed(1)} | ${p.peakRssMiB.toFixed(0)} | ${p.requests} | ${Object.entries(p.byMethod).map(([k, v]) => `${k} ${v}`).join(', ')} |`;
+    return `| ${tool} | ${phase} | ${p.wallS.toFixed(1)}${p.runs ? ` (runs ${p.runs.map((w) => w.toFixed(1)).join(', ')})` : ''} | ${p.mbPerS.toFixed(0)} | ${p.cpuS.toFixed(1)} | ${p.peakRssMiB.toFixed(0)} | ${p.requests} | ${Object.entries(p.byMethod).map(([k, v]) => `${k} ${v}`).join(', ')} |`;
   };
   const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
   const command = `${scale !== 1 ? `BENCH_S3_SCALE=${scale} ` : ''}npm run bench:s3`;
@@ -148,7 +173,7 @@ async function main(): Promise<void> {
     '',
     `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores). Data set: ${data.files} files, ${(data.bytes / 2 ** 20).toFixed(0)} MiB (the data set of the first section${scale !== 1 ? `, scale ${scale}` : ''}).`,
     '',
-    'Both tools write to one OpenStack Swift server with its S3 API on loopback (the test setup\'s), through a counting HTTPS proxy (TLS towards the tools: over plain HTTP restic signs uploads as aws-chunked streams, which Swift refuses); each restore is verified file by file. envsnap: `s3://` repository, default settings. restic: `s3:` backend with path-style addressing, repository v2 (compression auto).',
+    'Both tools write to one OpenStack Swift server with its S3 API on loopback (the test setup\'s), through a counting HTTPS proxy (TLS towards the tools: over plain HTTP restic signs uploads as aws-chunked streams, which Swift refuses); the tools snapshot in two rounds (envsnap first, then restic first; each round into new buckets), then restore the last round\'s snapshot in two rounds in the same orders; each restore is verified file by file and then evicted from the page cache (`vmtouch -e`), restored trees are deleted only at the end. A tool\'s faster run of each phase counts, with the higher peak RSS of the two. envsnap: `s3://` repository, default settings. restic: `s3:` backend with path-style addressing, repository v2 (compression auto).',
     '',
     '| Tool | Phase | Wall (s) | MB/s | CPU (s) | Peak RSS (MiB) | Requests | By method |',
     '|---|---|---:|---:|---:|---:|---:|---|',
