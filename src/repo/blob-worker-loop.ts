@@ -115,8 +115,9 @@ function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: 
     if (chunk) writeChunk(id, chunk, fd, 0, f.sparse);
     const length = chunk?.rawLength ?? 0;
     if (f.sparse || length !== f.size) ftruncateSync(fd, length);
-    fchmodSync(fd, f.mode);
+    // Owner first: a change of owner clears the set-user-ID and set-group-ID bits.
     if (f.owner) fchownSync(fd, f.owner.uid, f.owner.gid);
+    fchmodSync(fd, f.mode);
     futimesSync(fd, f.mtime, f.mtime);
     open = false;
     closeSync(fd);

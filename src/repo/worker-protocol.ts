@@ -23,7 +23,7 @@ export type WorkerRequest =
     }
   /**
    * Restore a whole file of at most one chunk in one go: create `tmp` (exclusive, 0600), write the
-   * verified chunk, set size, mode, owner and mtime, close, rename to `path` — one message instead
+   * verified chunk, set size, owner, mode and mtime, close, rename to `path` — one message instead
    * of a round trip per system call, for the many small files of a restore.
    */
   | { op: 'restoreFile'; rid: number; id: Uint8Array; chunk?: WholeFileChunk; file: WholeFile }

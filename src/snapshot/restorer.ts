@@ -297,8 +297,9 @@ export class Restorer {
       });
       if (chunkError !== undefined) throw chunkError;
       if (node.sparse || pos !== (node.size ?? pos)) await fdCalls.ftruncate(fd, pos);
-      await fdCalls.fchmod(fd, node.mode);
+      // Owner first: a change of owner clears the set-user-ID and set-group-ID bits.
       if (asRoot) await fdCalls.fchown(fd, node.uid, node.gid);
+      await fdCalls.fchmod(fd, node.mode);
       const t = nsToSeconds(node.mtimeNs);
       await fdCalls.futimes(fd, t, t);
       await fdCalls.close(fd);

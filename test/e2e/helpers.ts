@@ -494,6 +494,14 @@ export async function makeFixtureTree(dir: string): Promise<void> {
   if (process.getuid?.() === 0) {
     await chown(p('owned.txt'), 1234, 5678);
     await lchown(p('links/owned-link'), 4321, 8765);
+    // Set-ID files of another owner: restoring the owner after the mode would clear the bits. One
+    // file of one chunk, one larger than the largest chunk (9 MiB of zeros: two chunks).
+    await writeFile(p('modes/setuid.sh'), '#!/bin/sh\nid\n');
+    await chown(p('modes/setuid.sh'), 1234, 5678);
+    await chmod(p('modes/setuid.sh'), 0o4755);
+    await writeFile(p('modes/setgid.bin'), Buffer.alloc(9 * 1024 * 1024));
+    await chown(p('modes/setgid.bin'), 1234, 5678);
+    await chmod(p('modes/setgid.bin'), 0o2755);
   }
   await chmod(p('empty-dir'), 0o750);
 }

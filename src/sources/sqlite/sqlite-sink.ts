@@ -138,8 +138,9 @@ async function copyOwnership(target: string, temp: string): Promise<void> {
     if (errnoCode(err) === 'ENOENT') return;
     throw err;
   }
-  await chmod(temp, st.mode & 0o7777);
+  // Owner first: a change of owner clears the set-user-ID and set-group-ID bits.
   if (process.getuid?.() === 0) await chown(temp, st.uid, st.gid);
+  await chmod(temp, st.mode & 0o7777);
 }
 
 /** Makes the rename durable; Windows cannot open a folder for fsync (NTFS journals renames itself). */
