@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Chunker, DEFAULT_CHUNKER } from './chunker.ts';
+import { Chunker, DEFAULT_CHUNKER, gearTable, type ChunkerParams } from './chunker.ts';
 import { cutAll, pseudoRandom } from '../testing/chunking.ts';
 
 
@@ -65,5 +65,41 @@ describe('Chunker', () => {
       pos += len;
     }
     assert.deepEqual(windowed, whole);
+  });
+
+  it('cuts exactly where the plain FastCDC definition cuts (existing repositories keep deduplicating)', () => {
+    // The definition, byte by byte: from min on, cut after the first byte where the gear hash has
+    // its top log2(avg)+2 bits clear, from avg on its top log2(avg)-2 bits, at max at the latest.
+    const reference = (params: ChunkerParams, data: Uint8Array): number[] => {
+      const gear = gearTable(seed);
+      const bits = Math.round(Math.log2(params.avg));
+      const top = (k: number) => (0xffffffff << (32 - k)) | 0;
+      const cuts: number[] = [];
+      for (let start = 0; start < data.length; ) {
+        const n = data.length - start;
+        let len = Math.min(n, params.max);
+        if (n > params.min) {
+          let h = 0;
+          for (let i = start + params.min; i < start + len; i++) {
+            h = ((h << 1) + gear[data[i]]) | 0;
+            if ((h & top(i - start < params.avg ? bits + 2 : bits - 2)) === 0) {
+              len = i + 1 - start;
+              break;
+            }
+          }
+        } else len = n;
+        cuts.push(len);
+        start += len;
+      }
+      return cuts;
+    };
+    // Small parameters give many cuts; odd lengths leave every remainder of the unrolled loop.
+    const small = { min: 2048, avg: 8192, max: 65536 };
+    for (const [i, length] of [1_000_003, 999_998, 65_537, 2049].entries()) {
+      const data = pseudoRandom(length, 20 + i);
+      assert.deepEqual(cutAll(new Chunker(small, seed), data), reference(small, data), `small parameters, ${length} bytes`);
+    }
+    const large = pseudoRandom(24 * 1024 * 1024 + 3, 30);
+    assert.deepEqual(cutAll(ch, large), reference(DEFAULT_CHUNKER, large));
   });
 });
