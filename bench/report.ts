@@ -6,6 +6,8 @@ import type { ChangeSummary, DatasetSpec } from './dataset.ts';
 import type { Measurement } from './measure.ts';
 import type { ToolName } from './tools.ts';
 
+const runsColumn = (p: PhaseResult): string => (p.runs ?? [p.wallS]).map((s) => s.toFixed(2)).join(', ');
+
 export type PhaseName = 'init' | 'snapshot1' | 'snapshot2' | 'snapshot3' | 'restore';
 
 export interface PhaseResult extends Measurement {
@@ -152,8 +154,9 @@ export function renderReport(r: Results): string {
     '',
     '## Method',
     '',
-    '- Order: for each tool, init, snapshot 1 and an unchanged snapshot 2; then the change is applied once to the data set in place;',
-    '  then snapshot 3 for each tool; then each tool restores the latest snapshot into an empty directory three times, in rounds whose order',
+    '- Order: for each tool, init, snapshot 1 and an unchanged snapshot 2; two more rounds of the unchanged snapshot 2 in rotating order (its fastest run counts);',
+    '  then the change is applied once to the data set in place;',
+    '  then snapshot 3 for each tool (its new data counted from the repository size after the last snapshot 2); then each tool restores the latest snapshot into an empty directory three times, in rounds whose order',
     '  rotates (as listed, reversed, rotated by one: the writeback of earlier restores and the state of memory favour some positions);',
     '  the fastest of a tool\'s verified restores counts, and its peak RSS is the highest of its runs.',
     '- Each command runs under GNU time (`/usr/bin/time -f "%e %M %U %S"`): wall seconds, peak RSS, user + system CPU. `sync` runs before each.',
@@ -173,7 +176,7 @@ export function renderReport(r: Results): string {
     '',
     '### Snapshot 2 (nothing changed)',
     '',
-    phaseTable(r.tools, 'snapshot2', [repoSize]),
+    phaseTable(r.tools, 'snapshot2', [['Runs s', runsColumn], repoSize]),
     '',
     `### Snapshot 3 (after the change${c ? `, ${mib(c.bytes)} MiB` : ''})`,
     '',
@@ -182,7 +185,7 @@ export function renderReport(r: Results): string {
     '### Restore of the latest snapshot',
     '',
     phaseTable(r.tools, 'restore', [
-      ['Runs s', (p) => (p.runs ?? [p.wallS]).map((s) => s.toFixed(2)).join(', ')],
+      ['Runs s', runsColumn],
       ['Verified', (p) => (p.verified ? 'yes' : `NO (${p.differences} differences)`)],
     ]),
     '',

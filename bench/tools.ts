@@ -76,7 +76,8 @@ function restic(dirs: ToolDirs): Adapter {
 
 function borg(dirs: ToolDirs): Adapter {
   const env = { BORG_PASSPHRASE: PASSWORD, BORG_BASE_DIR: dirs.cache, BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes' };
-  let last = 0;
+  let last = '';
+  let archives = 0;
   return {
     name: 'borg',
     unavailable: () => (onPath('borg') ? undefined : 'borg is not installed'),
@@ -84,10 +85,11 @@ function borg(dirs: ToolDirs): Adapter {
     settings: () => 'encryption repokey-blake2, compression zstd,3',
     init: () => ({ cmd: 'borg', args: ['init', '--encryption=repokey-blake2', dirs.repo], cwd: ROOT, env }),
     snapshot: (n, dataDir) => {
-      last = n;
-      return { cmd: 'borg', args: ['create', '--compression', 'zstd,3', `${dirs.repo}::snap${n}`, '.'], cwd: dataDir, env };
+      // Archive names are unique: a snapshot phase may run more than once.
+      last = `snap${n}-${++archives}`;
+      return { cmd: 'borg', args: ['create', '--compression', 'zstd,3', `${dirs.repo}::${last}`, '.'], cwd: dataDir, env };
     },
-    restore: (target) => ({ cmd: 'borg', args: ['extract', `${dirs.repo}::snap${last}`], cwd: target, env }),
+    restore: (target) => ({ cmd: 'borg', args: ['extract', `${dirs.repo}::${last}`], cwd: target, env }),
     checkOutput: () => {},
   };
 }
