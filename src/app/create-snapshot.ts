@@ -7,6 +7,7 @@ import { lstat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { withLock } from '../repo/lock.ts';
+import { optimizeForSize } from '../core/v8-tuning.ts';
 import type { Repository } from '../repo/repository.ts';
 import { Archiver, selectionFromPaths } from '../snapshot/archiver.ts';
 import { listSnapshots, resolveSnapshot, saveSnapshot, type Snapshot, type SnapshotManifest } from '../snapshot/manifest.ts';
@@ -60,6 +61,7 @@ export async function createSnapshot(ctx: AppContext, repo: Repository, input: C
     }
   }
   const excludes = input.excludes ?? [];
+  if (repo.store.localPath) optimizeForSize();
   return withLock(repo, { exclusive: false, operation: 'snapshot', logger: ctx.logger }, async () => {
     await repo.loadIndex();
     const adoptedPacks = await repo.adoptUnindexedPacks();

@@ -1,6 +1,7 @@
 /** restoreSnapshot: a snapshot (or part of it) → a directory, under a shared lock. */
 import { resolve } from 'node:path';
 import { withLock } from '../repo/lock.ts';
+import { optimizeForSize } from '../core/v8-tuning.ts';
 import type { Repository } from '../repo/repository.ts';
 import { resolveSnapshot, type Snapshot } from '../snapshot/manifest.ts';
 import { Restorer, type OverwriteMode, type RestoreSummary } from '../snapshot/restorer.ts';
@@ -16,6 +17,7 @@ export interface RestoreSnapshotInput {
 }
 
 export async function restoreSnapshot(ctx: AppContext, repo: Repository, input: RestoreSnapshotInput): Promise<{ snapshot: Snapshot; target: string; summary: RestoreSummary }> {
+  if (repo.store.localPath) optimizeForSize();
   return withLock(repo, { exclusive: false, operation: 'restore', logger: ctx.logger }, async () => {
     await repo.loadIndex();
     const snapshot = await resolveSnapshot(repo, input.snapshot);

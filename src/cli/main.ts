@@ -6,14 +6,12 @@
  * The young generation of the JavaScript heaps (this thread's and the workers') stays at its initial
  * size instead of doubling under allocation pressure: the hot path's garbage is short-lived and
  * small (buffers live outside the heap and are released explicitly), and a grown young generation
- * added ~60 MiB to peak memory for a few percent less collection work. V8 also optimizes for size
- * (slower heap growth, leaner code): peak memory of the benchmark's first snapshot 140-147 MiB
- * instead of 147-168 MiB, for about 3% more time.
+ * added ~60 MiB to peak memory for a few percent less collection work. File-tree snapshots and
+ * restores on a local repository also have V8 optimize for size (core/v8-tuning.ts).
  */
 import module from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--semi-space-growth-factor=1');
-setFlagsFromString('--optimize-for-size');
 module.enableCompileCache?.();
 await import('./program.ts');
