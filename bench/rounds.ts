@@ -1,7 +1,7 @@
 /**
- * Repeated restores for a fair comparison on a shared machine: the tools restore in rounds whose
- * order rotates, each restored tree is evicted from the page cache once verified, and a tool's
- * fastest verified run counts.
+ * Repeated phases for a fair comparison on a shared machine: the tools run in rounds whose order
+ * rotates, each restored tree is evicted from the page cache once verified, and a tool's fastest
+ * verified run counts.
  */
 import { spawnSync } from 'node:child_process';
 
@@ -22,9 +22,12 @@ export function evictFromPageCache(dir: string): void {
   if (r.status !== 0) throw new Error(`vmtouch -e ${dir} failed: ${(r.stderr || r.error?.message || '').trim()}`);
 }
 
-/** The run that counts among a tool's runs: the fastest verified one, else the first that failed verification. */
-export function countedRun<R extends { wallS: number; verified?: boolean }>(runs: readonly R[]): R {
-  const verified = runs.filter((r) => r.verified !== false);
-  if (verified.length < runs.length) return runs.find((r) => r.verified === false)!;
-  return verified.reduce((best, r) => (r.wallS < best.wallS ? r : best));
+/**
+ * A phase's runs as one result: the fastest verified run (else the first that failed verification),
+ * with every run's wall time and the highest value of `peak` (peak memory) among them.
+ */
+export function combineRuns<R extends { wallS: number; verified?: boolean; runs?: number[] }>(runs: readonly R[], peak: { [K in keyof R]: R[K] extends number ? K : never }[keyof R]): R {
+  const failed = runs.find((r) => r.verified === false);
+  const counted = failed ?? runs.reduce((best, r) => (r.wallS < best.wallS ? r : best));
+  return { ...counted, runs: runs.map((r) => r.wallS), [peak]: Math.max(...runs.map((r) => r[peak] as number)) };
 }

@@ -13,7 +13,7 @@ import { measure } from './measure.ts';
 import { computeTargets, renderReport, type PhaseName, type PhaseResult, type Results, type ToolResult } from './report.ts';
 import { TOOL_NAMES, ensureInstalled, makeAdapter, type Adapter, type Command, type ToolName } from './tools.ts';
 import { treeStats } from './tree.ts';
-import { countedRun, evictFromPageCache, roundOrders } from './rounds.ts';
+import { combineRuns, evictFromPageCache, roundOrders } from './rounds.ts';
 import { compareTrees, listTree, type Listing } from './verify.ts';
 
 const WORK = join(import.meta.dirname, '.work');
@@ -52,8 +52,8 @@ class ToolRun {
   readonly adapter: Adapter;
   readonly result: ToolResult;
   readonly repo: string;
-  /** The repository's size after the latest snapshot phase. */
-  lastRepoBytes: number | undefined;
+  /** Every run of each phase, in order; result.phases holds them combined (see combineRuns). */
+  private readonly attempts: Partial<Record<PhaseName, PhaseResult[]>> = {};
 
   constructor(name: ToolName) {
     this.repo = join(WORK, 'repos', name);
@@ -77,13 +77,15 @@ class ToolRun {
     return this.result.error === undefined;
   }
 
-  /** Counts a repeated phase's new run together with the earlier ones: the fastest verified counts. */
-  merge(phase: PhaseName, earlier: PhaseResult | undefined, result: PhaseResult): void {
-    if (!earlier) return;
-    const counted = countedRun([earlier, result]);
-    counted.runs = [...(earlier.runs ?? [earlier.wallS]), result.wallS];
-    counted.peakRssKb = Math.max(earlier.peakRssKb, result.peakRssKb);
-    this.result.phases[phase] = counted;
+  /** The latest run of a phase. */
+  last(phase: PhaseName): PhaseResult | undefined {
+    return this.attempts[phase]?.at(-1);
+  }
+
+  /** Combines a phase's runs again (after a run's verification changed). */
+  recount(phase: PhaseName): void {
+    const runs = this.attempts[phase];
+    if (runs) this.result.phases[phase] = runs.length === 1 ? runs[0] : combineRuns(runs, 'peakRssKb');
   }
 
   phase(phase: PhaseName, command: Command, bytes: number): PhaseResult | undefined {
@@ -93,8 +95,9 @@ class ToolRun {
       const m = measure(command, join(LOGS, `${name}-${phase}`));
       this.adapter.checkOutput(phase === 'init' ? 'init' : phase === 'restore' ? 'restore' : 'snapshot', m.stdout);
       const result: PhaseResult = { wallS: m.wallS, peakRssKb: m.peakRssKb, cpuS: m.cpuS, bytes };
-      if (phase.startsWith('snapshot')) this.lastRepoBytes = result.repoBytes = treeStats(this.repo).bytes;
-      this.result.phases[phase] = result;
+      if (phase.startsWith('snapshot')) result.repoBytes = treeStats(this.repo).bytes;
+      (this.attempts[phase] ??= []).push(result);
+      this.recount(phase);
       const repo = result.repoBytes === undefined ? '' : `, repo ${(result.repoBytes / MiB).toFixed(1)} MiB`;
       const speed = bytes > 0 ? `, ${(bytes / MiB / Math.max(m.wallS, 0.01)).toFixed(1)} MiB/s` : '';
       progress(`${name} ${phase}: ${m.wallS.toFixed(2)} s${speed}, peak RSS ${(m.peakRssKb / 1024).toFixed(0)} MiB${repo}`);
@@ -136,18 +139,14 @@ function main(): void {
   }
   // The unchanged snapshot takes about a second: more rounds, in rotating order, the fastest counting.
   for (const order of roundOrders(runs, ROUNDS).slice(1)) {
-    for (const run of order) {
-      const earlier = run.result.phases.snapshot2;
-      const result = run.phase('snapshot2', run.adapter.snapshot(2, opts.dataDir), data.bytes);
-      if (result) run.merge('snapshot2', earlier, result);
-    }
+    for (const run of order) run.phase('snapshot2', run.adapter.snapshot(2, opts.dataDir), data.bytes);
   }
 
   progress('applying the change');
   const change = applyChange(opts.dataDir, spec);
   progress(`changed data set: ${change.files} files, ${(change.bytes / MiB).toFixed(1)} MiB`);
   for (const run of runs) {
-    const before = run.lastRepoBytes;
+    const before = run.last('snapshot2')?.repoBytes;
     const result = run.phase('snapshot3', run.adapter.snapshot(3, opts.dataDir), change.bytes);
     if (result && before !== undefined) result.newBytes = (result.repoBytes ?? 0) - before;
   }
@@ -161,7 +160,6 @@ function main(): void {
       if (!run.ok) continue;
       source ??= listTree(opts.dataDir);
       const target = freshDir(join(WORK, 'restore', `${run.result.name}-${round + 1}`));
-      const earlier = run.result.phases.restore;
       const result = run.phase('restore', run.adapter.restore(target), change.bytes);
       if (!result) continue;
       const problems = compareTrees(source, target);
@@ -170,7 +168,7 @@ function main(): void {
       progress(`${run.result.name} restore ${result.verified ? 'verified' : `DIFFERS from the source (${problems.length} differences, e.g. ${problems[0]})`}`);
       restored.push(target);
       evictFromPageCache(target);
-      run.merge('restore', earlier, result);
+      run.recount('restore');
     }
   }
   for (const target of restored) rmSync(target, { recursive: true, force: true });

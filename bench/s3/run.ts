@@ -16,7 +16,7 @@ import { measure } from '../measure.ts';
 import { sectionText, writeSection } from '../sections.ts';
 import { ensureInstalled } from '../tools.ts';
 import { compareTrees, listTree } from '../verify.ts';
-import { countedRun, evictFromPageCache, roundOrders } from '../rounds.ts';
+import { combineRuns, evictFromPageCache, roundOrders } from '../rounds.ts';
 
 const TOOLS = ['envsnap', 'restic'] as const;
 const ROUNDS = 2;
@@ -115,14 +115,15 @@ async function main(): Promise<void> {
   function resticArgs(round: number): string[] {
     return ['restic', '-r', `s3:${proxied}/bench-restic-${round}`, '--cacert', tls.certFile, '-o', 's3.bucket-lookup=path'];
   }
+  type Tool = ReturnType<typeof toolsFor>[keyof ReturnType<typeof toolsFor>];
   let tools = toolsFor(1);
   const results: Record<string, { snapshot: PhaseResult; restore: PhaseResult }> = {};
   const restores: Record<string, PhaseResult[]> = { envsnap: [], restic: [] };
   const restored: string[] = [];
   try {
-    const run = async (name: keyof typeof tools, phase: string, argv: string[], cwd: string): Promise<PhaseResult> => {
+    const run = async (name: string, tool: Tool, phase: string, argv: string[], cwd: string): Promise<PhaseResult> => {
       await proxy.take();
-      const m = measure({ cmd: argv[0]!, args: argv.slice(1), cwd, env: tools[name].env }, join(WORK, `${name}-${phase}`));
+      const m = measure({ cmd: argv[0]!, args: argv.slice(1), cwd, env: tool.env }, join(WORK, `${name}-${phase}`));
       const c = await proxy.take();
       const requests = Object.values(c.counts).reduce((a, b) => a + b, 0);
       log(`${name} ${phase}: ${m.wallS.toFixed(1)} s, ${requests} requests ${JSON.stringify(c.counts)}`);
@@ -134,8 +135,8 @@ async function main(): Promise<void> {
       tools = toolsFor(round + 1);
       for (const name of order) {
         log(`${name}: init`);
-        await run(name, `init-${round + 1}`, tools[name].init, WORK);
-        snapshots[name]!.push(await run(name, `snapshot-${round + 1}`, tools[name].snapshot, dataDir));
+        await run(name, tools[name], `init-${round + 1}`, tools[name].init, WORK);
+        snapshots[name]!.push(await run(name, tools[name], `snapshot-${round + 1}`, tools[name].snapshot, dataDir));
       }
     }
     // As in the main benchmark: restores in rounds of alternating order, each tree evicted from the
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
       for (const name of order) {
         const target = join(WORK, `${name}-restore-${round + 1}`);
         mkdirSync(target, { recursive: true });
-        const restore = await run(name, `restore-${round + 1}`, tools[name].restore(target), target);
+        const restore = await run(name, tools[name], `restore-${round + 1}`, tools[name].restore(target), target);
         const diffs = compareTrees(expected, target);
         if (diffs.length) throw new Error(`${name}'s restore differs from the data set: ${diffs.slice(0, 5).join('; ')}`);
         restored.push(target);
@@ -152,8 +153,7 @@ async function main(): Promise<void> {
         restores[name]!.push(restore);
       }
     }
-    const counted = (runs: PhaseResult[]): PhaseResult => ({ ...countedRun(runs), peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)), runs: runs.map((r) => r.wallS) });
-    for (const name of TOOLS) results[name] = { snapshot: counted(snapshots[name]!), restore: counted(restores[name]!) };
+    for (const name of TOOLS) results[name] = { snapshot: combineRuns(snapshots[name]!, 'peakRssMiB'), restore: combineRuns(restores[name]!, 'peakRssMiB') };
   } finally {
     proxy.stop();
     await swift.stop();
