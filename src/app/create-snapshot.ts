@@ -61,7 +61,7 @@ export async function createSnapshot(ctx: AppContext, repo: Repository, input: C
     }
   }
   const excludes = input.excludes ?? [];
-  if (repo.store.localPath) optimizeForSize();
+  if (repo.store.localPath) repo.onWorkersStart = optimizeForSize;
   return withLock(repo, { exclusive: false, operation: 'snapshot', logger: ctx.logger }, async () => {
     await repo.loadIndex();
     const adoptedPacks = await repo.adoptUnindexedPacks();

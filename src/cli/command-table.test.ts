@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { COMMAND_NAMES, registerCommands } from './command-table.ts';
+import { COMMAND_NAMES, opensRepository, registerCommands } from './command-table.ts';
 
 const namesOf = (program: Command) => program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
 
@@ -25,5 +25,14 @@ describe('command table', () => {
     const program = new Command('envsnap');
     await registerCommands(program, ['snapshot:craete']);
     assert.equal(program.commands.length, 37);
+  });
+
+  it('tells the commands that open the repository of --repo / ENVSNAP_REPO from the others', () => {
+    for (const args of [['snapshot:list'], ['--repo', '/r', 'backup', '--live'], ['check', '--read-data'], ['key:passwd'], ['snapshot:unpin', 'abc']]) {
+      assert.equal(opensRepository(args), true, args.join(' '));
+    }
+    for (const args of [[], ['init'], ['env:list'], ['copy', '--from', '/a', '--to', '/b'], ['serve'], ['snapshot:craete'], ['snapshot:list', 'check']]) {
+      assert.equal(opensRepository(args), false, args.join(' '));
+    }
   });
 });

@@ -38,6 +38,18 @@ const COMMANDS: readonly (readonly [names: readonly string[], load: Registrar])[
   [['activity:list', 'activity:log', 'activity:cancel'], () => import('./commands/activities.ts')],
 ];
 
+/** The commands that open the repository given by --repo or ENVSNAP_REPO (with its password). */
+const OPEN_REPOSITORY: ReadonlySet<string> = new Set([
+  'snapshot:create', 'backup', 'snapshot:list', 'snapshot:info', 'snapshot:restore', 'snapshot:delete', 'snapshot:pin', 'snapshot:unpin',
+  'snapshot:diff', 'snapshot:export', 'snapshot:import', 'check', 'prune', 'expire', 'key:list', 'key:add', 'key:remove', 'key:passwd', 'unlock',
+]);
+
+/** Whether the command named among `args` (as registerCommands finds it) opens the repository. */
+export function opensRepository(args: readonly string[]): boolean {
+  const named = COMMANDS.filter(([names]) => names.some((n) => args.includes(n)));
+  return named.length === 1 && named[0][0].some((n) => args.includes(n) && OPEN_REPOSITORY.has(n));
+}
+
 /** Every command name and alias there is. */
 export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap(([names]) => names);
 

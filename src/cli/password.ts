@@ -6,6 +6,20 @@ import { readFileSync } from 'node:fs';
 import { EnvsnapError } from '../core/errors.ts';
 
 export async function readPassword(opts: { passwordFile?: string }, purpose = 'repository password', envName = 'ENVSNAP_PASSWORD', confirm = false): Promise<string> {
+  const given = givenPassword(opts, envName);
+  if (given !== undefined) return given;
+  if (process.stdin.isTTY && process.stderr.isTTY) {
+    const pw = await prompt(`enter ${purpose}: `);
+    if (confirm && (await prompt(`enter ${purpose} again: `)) !== pw) {
+      throw new EnvsnapError('INVALID_ARGUMENT', 'the passwords do not match: run again');
+    }
+    return pw;
+  }
+  throw new EnvsnapError('INVALID_ARGUMENT', `no ${purpose}: set ${envName}, use --password-file FILE, or run on a terminal to be asked`);
+}
+
+/** The password from --password-file or the environment variable, if either gives one: no prompt. */
+export function givenPassword(opts: { passwordFile?: string }, envName = 'ENVSNAP_PASSWORD'): string | undefined {
   // An explicit --password-file wins over the ambient environment variable.
   if (opts.passwordFile) {
     try {
@@ -15,15 +29,7 @@ export async function readPassword(opts: { passwordFile?: string }, purpose = 'r
     }
   }
   const fromEnv = process.env[envName];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  if (process.stdin.isTTY && process.stderr.isTTY) {
-    const pw = await prompt(`enter ${purpose}: `);
-    if (confirm && (await prompt(`enter ${purpose} again: `)) !== pw) {
-      throw new EnvsnapError('INVALID_ARGUMENT', 'the passwords do not match: run again');
-    }
-    return pw;
-  }
-  throw new EnvsnapError('INVALID_ARGUMENT', `no ${purpose}: set ${envName}, use --password-file FILE, or run on a terminal to be asked`);
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
 }
 
 function prompt(question: string): Promise<string> {

@@ -89,3 +89,17 @@ describe('Repository config', () => {
     assert.equal(plain.config.packSize, 16 * 1024 * 1024);
   });
 });
+
+describe('Repository worker threads', () => {
+  it('runs onWorkersStart once, when the workers first start, and not before', async () => {
+    const repo = await Repository.init(new MemoryStore(), 'pw', opts);
+    let started = 0;
+    repo.onWorkersStart = () => started++;
+    await repo.loadIndex();
+    assert.equal(started, 0, 'loading the index starts no workers');
+    const pool = repo.workers();
+    assert.equal(repo.workers(), pool);
+    assert.equal(started, 1);
+    await repo.close();
+  });
+});

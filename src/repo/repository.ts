@@ -46,6 +46,11 @@ export class Repository {
   readonly blobKeys: { encrypt: Buffer; ids: BlobIdKeys };
   private pool: WorkerPool | undefined;
   private indexLoaded = false;
+  /**
+   * Runs once, just before the worker threads start — when data is about to flow; a run that only
+   * reads trees (an unchanged re-snapshot, a listing) never starts them.
+   */
+  onWorkersStart: (() => void) | undefined;
 
   private constructor(store: BlobStore, master: MasterKey, config: RepoConfig, keyId: string, clock: Clock) {
     this.store = store;
@@ -107,7 +112,10 @@ export class Repository {
   }
 
   workers(): WorkerPool {
-    this.pool ??= new WorkerPool(this.master, this.config.chunker);
+    if (!this.pool) {
+      this.onWorkersStart?.();
+      this.pool = new WorkerPool(this.master, this.config.chunker);
+    }
     return this.pool;
   }
 
