@@ -17,7 +17,7 @@ export interface RestoreSnapshotInput {
 }
 
 export async function restoreSnapshot(ctx: AppContext, repo: Repository, input: RestoreSnapshotInput): Promise<{ snapshot: Snapshot; target: string; summary: RestoreSummary }> {
-  if (repo.store.localPath) repo.onWorkersStart = optimizeForSize;
+  if (repo.store.localPath) optimizeForSize();
   return withLock(repo, { exclusive: false, operation: 'restore', logger: ctx.logger }, async () => {
     await repo.loadIndex();
     const snapshot = await resolveSnapshot(repo, input.snapshot);
