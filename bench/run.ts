@@ -88,14 +88,29 @@ class ToolRun {
     if (runs) this.result.phases[phase] = runs.length === 1 ? runs[0] : combineRuns(runs, 'peakRssKb');
   }
 
-  phase(phase: PhaseName, command: Command, bytes: number): PhaseResult | undefined {
+  /**
+   * A further round of the first snapshot: init and snapshot 1 into a new repository of its own
+   * (kept until the end of the run, so no deletion precedes the next tool's run).
+   */
+  firstSnapshotRound(round: number, dataDir: string, bytes: number): string | undefined {
+    if (!this.ok) return undefined;
+    const name = this.result.name;
+    const repo = join(WORK, 'repos', `${name}-round${round}`);
+    rmSync(repo, { recursive: true, force: true });
+    const adapter = makeAdapter(name, { repo, cache: freshDir(join(WORK, 'cache', `${name}-round${round}`)) });
+    const target = { adapter, repo };
+    if (this.phase('init', adapter.init(), 0, target)) this.phase('snapshot1', adapter.snapshot(1, dataDir), bytes, target);
+    return repo;
+  }
+
+  phase(phase: PhaseName, command: Command, bytes: number, target: { adapter: Adapter; repo: string } = this): PhaseResult | undefined {
     if (!this.ok) return undefined;
     const name = this.result.name;
     try {
       const m = measure(command, join(LOGS, `${name}-${phase}`));
-      this.adapter.checkOutput(phase === 'init' ? 'init' : phase === 'restore' ? 'restore' : 'snapshot', m.stdout);
+      target.adapter.checkOutput(phase === 'init' ? 'init' : phase === 'restore' ? 'restore' : 'snapshot', m.stdout);
       const result: PhaseResult = { wallS: m.wallS, peakRssKb: m.peakRssKb, cpuS: m.cpuS, bytes };
-      if (phase.startsWith('snapshot')) result.repoBytes = treeStats(this.repo).bytes;
+      if (phase.startsWith('snapshot')) result.repoBytes = treeStats(target.repo).bytes;
       (this.attempts[phase] ??= []).push(result);
       this.recount(phase);
       const repo = result.repoBytes === undefined ? '' : `, repo ${(result.repoBytes / MiB).toFixed(1)} MiB`;
@@ -141,6 +156,15 @@ function main(): void {
   for (const order of roundOrders(runs, ROUNDS).slice(1)) {
     for (const run of order) run.phase('snapshot2', run.adapter.snapshot(2, opts.dataDir), data.bytes);
   }
+  // The first snapshot, too, in rounds of rotating order, each into a new repository: the first tool
+  // to write would otherwise always meet memory as the run's start left it.
+  const roundRepos: string[] = [];
+  for (const [round, order] of roundOrders(runs, ROUNDS).slice(1).entries()) {
+    for (const run of order) {
+      const repo = run.firstSnapshotRound(round + 2, opts.dataDir, data.bytes);
+      if (repo) roundRepos.push(repo);
+    }
+  }
 
   progress('applying the change');
   const change = applyChange(opts.dataDir, spec);
@@ -171,7 +195,7 @@ function main(): void {
       run.recount('restore');
     }
   }
-  for (const target of restored) rmSync(target, { recursive: true, force: true });
+  for (const dir of [...restored, ...roundRepos]) rmSync(dir, { recursive: true, force: true });
 
   const tools = runs.map((r) => r.result);
   const results: Results = {
