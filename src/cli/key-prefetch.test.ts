@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,20 @@ describe('prefetchRepositoryKey', () => {
     prefetchRepositoryKey(['--repo', repo, '--password-file', join(dir, 'missing-file'), 'snapshot:list']);
     prefetchRepositoryKey(['snapshot:list', '--', '--repo', repo]);
     assert.equal(pendingPrefetches(), before);
+  });
+
+  it('does not read a password file that is a pipe, which only the command may read', () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    // A writer waits on the pipe: a prefetch that read it would take the password from the command.
+    const writer = spawn('sh', ['-c', `echo 'right password' > '${fifo}'`], { stdio: 'ignore' });
+    try {
+      const before = pendingPrefetches();
+      prefetchRepositoryKey(['--repo', repo, '--password-file', fifo, 'snapshot:list']);
+      assert.equal(pendingPrefetches(), before);
+    } finally {
+      writer.kill();
+    }
   });
 
   it('leaves a wrong password to opening the repository, which reports it', async () => {

@@ -9,7 +9,7 @@
  * result: the command derives its keys as always and takes a prefetched one only when the password
  * and the key file's parameters are the same.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseKeyFile } from '../crypto/keys.ts';
 import { prefetchKey } from '../crypto/kdf.ts';
@@ -21,7 +21,11 @@ export function prefetchRepositoryKey(args: readonly string[]): void {
   const location = optionValue(args, '--repo', '-r') ?? process.env.ENVSNAP_REPO;
   if (!location || /^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return;
   try {
-    const password = givenPassword({ passwordFile: optionValue(args, '--password-file') });
+    // Only a regular file is read twice (here and by the command): a pipe such as /dev/stdin would
+    // hand its contents to this read alone.
+    const passwordFile = optionValue(args, '--password-file');
+    if (passwordFile !== undefined && !statSync(passwordFile).isFile()) return;
+    const password = givenPassword({ passwordFile });
     if (password === undefined) return;
     // The key Repository.open tries first: the first in the folder's listing order.
     const dir = join(resolve(location), 'keys');
