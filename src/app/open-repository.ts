@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { EnvsnapError } from '../core/errors.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { CachedStore } from '../storage/cached/cached-store.ts';
-import { LocalStore } from '../storage/local/local-store.ts';
+import { isDirectoryLocation, LocalStore } from '../storage/local/local-store.ts';
 import type { S3Store, S3StoreOptions } from '../storage/s3/s3-store.ts';
 import { isLocalOrIpHost } from '../storage/s3/s3-settings.ts';
 import type { S3Config } from '../config/project-config.ts';
@@ -19,7 +19,7 @@ import type { AppContext, RepoRef } from './context.ts';
  */
 export async function storeFor(location: string, s3?: S3Config): Promise<LocalStore | S3Store> {
   if (isS3Url(location)) return s3Store(location, s3 ? s3StoreOptions(s3) : {});
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+  if (!isDirectoryLocation(location)) {
     throw new EnvsnapError('INVALID_ARGUMENT', `repository location ${location} uses an unsupported scheme: give a directory path or an s3://BUCKET/PREFIX URL`);
   }
   return new LocalStore(resolve(location));

@@ -44,9 +44,14 @@ const OPEN_REPOSITORY: ReadonlySet<string> = new Set([
   'snapshot:diff', 'snapshot:export', 'snapshot:import', 'check', 'prune', 'expire', 'key:list', 'key:add', 'key:remove', 'key:passwd', 'unlock',
 ]);
 
-/** Whether the command named among `args` (as registerCommands finds it) opens the repository. */
+/** The table's entries of the commands named among `args`: any argument equal to a name or alias counts. */
+function namedCommands(args: readonly string[]): (typeof COMMANDS)[number][] {
+  return COMMANDS.filter(([names]) => names.some((n) => args.includes(n)));
+}
+
+/** Whether the one command named among `args` opens the repository. */
 export function opensRepository(args: readonly string[]): boolean {
-  const named = COMMANDS.filter(([names]) => names.some((n) => args.includes(n)));
+  const named = namedCommands(args);
   return named.length === 1 && named[0][0].some((n) => args.includes(n) && OPEN_REPOSITORY.has(n));
 }
 
@@ -58,7 +63,7 @@ export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap(([names]) => na
  * command registered costs a little time, never a wrong parse) — or all of them when none is named.
  */
 export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
-  const named = COMMANDS.filter(([names]) => names.some((n) => args.includes(n)));
+  const named = namedCommands(args);
   const modules = await Promise.all((named.length > 0 ? named : COMMANDS).map(([, load]) => load()));
   for (const m of modules) m.register(program);
 }

@@ -13,13 +13,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseKeyFile } from '../crypto/keys.ts';
 import { prefetchKey } from '../crypto/kdf.ts';
-import { TEMP_PREFIX } from '../storage/local/local-store.ts';
+import { isDirectoryLocation, TEMP_PREFIX } from '../storage/local/local-store.ts';
 import { givenPassword } from './password.ts';
 
 export function prefetchRepositoryKey(args: readonly string[]): void {
   if (args.includes('--help') || args.includes('-h') || optionValue(args, '--server') || process.env.ENVSNAP_SERVER) return;
   const location = optionValue(args, '--repo', '-r') ?? process.env.ENVSNAP_REPO;
-  if (!location || /^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return;
+  if (!location || !isDirectoryLocation(location)) return;
   try {
     // Only a regular file is read twice (here and by the command): a pipe such as /dev/stdin would
     // hand its contents to this read alone.

@@ -6,6 +6,7 @@
  */
 import { isAbsolute, posix, resolve } from 'node:path';
 import { isEnvsnapError } from '../core/errors.ts';
+import { isDirectoryLocation } from '../storage/local/local-store.ts';
 import { resolvePolicy, type PolicyLayers } from '../policy/resolve.ts';
 import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { ConfigErrors, KeyPath } from './config-error.ts';
@@ -45,7 +46,7 @@ function resolveS3(input: ProjectInput, repository: string, errors: ConfigErrors
 }
 
 function resolveRepository(repository: string, dir: string, path: KeyPath, errors: ConfigErrors): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) {
+  if (!isDirectoryLocation(repository)) {
     if (repository.startsWith('s3://')) return repository;
     throw errors.at(path, 'unsupported repository URL', 'use a directory path or an s3:// URL');
   }

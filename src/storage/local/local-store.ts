@@ -14,6 +14,14 @@ import { EnvsnapError, errnoCode } from '../../core/errors.ts';
 import { FdCache } from './fd-cache.ts';
 import type { BlobInfo, BlobStore, BlobData, BlobWriter } from '../blob-store.ts';
 
+/**
+ * Whether a repository location names a directory (a path, relative or absolute) rather than a URL
+ * such as s3://BUCKET/PREFIX.
+ */
+export function isDirectoryLocation(location: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(location);
+}
+
 /** Prefix of files being written; never an object name. */
 export const TEMP_PREFIX = '.tmp-';
 
