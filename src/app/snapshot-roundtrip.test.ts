@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, writeFile, readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCipheriv } from 'node:crypto';
 import { Repository } from '../repo/repository.ts';
@@ -8,6 +8,7 @@ import { createSnapshot } from './create-snapshot.ts';
 import { restoreSnapshot } from './restore-snapshot.ts';
 import { encodeTree } from '../snapshot/tree.ts';
 import { quietContext, tempRepo, type TempRepo } from '../testing/temp-repo.ts';
+import { DIRECT_ALIGN, DIRECT_MIN_BYTES } from '../core/direct-write.ts';
 
 describe('snapshot round trip through the use cases', () => {
   let fx: TempRepo;
@@ -43,6 +44,29 @@ describe('snapshot round trip through the use cases', () => {
     assert.equal(r.summary.bytes, big.length + 5);
     assert.equal(r.summary.bytes, snapshot.summary.bytes);
     assert.ok((await readFile(join(dir, 'multi-out', 'big.bin'))).equals(big));
+  });
+
+  it('restores files on both sides of the direct-write limits byte for byte, with mode and mtime', async () => {
+    const src = join(dir, 'limits');
+    await mkdir(src, { recursive: true });
+    const key = createCipheriv('aes-256-ctr', Buffer.alloc(32, 9), Buffer.alloc(16));
+    // Around the smallest direct write, around a block, one chunk of an odd size, several chunks.
+    const sizes = [DIRECT_MIN_BYTES - 1, DIRECT_MIN_BYTES, DIRECT_MIN_BYTES + 1, DIRECT_MIN_BYTES + DIRECT_ALIGN - 1, 300_001, 5 * 1024 * 1024 + 17];
+    for (const [i, size] of sizes.entries()) {
+      const p = join(src, `f${i}.bin`);
+      await writeFile(p, key.update(Buffer.alloc(size)), { mode: 0o640 });
+      await utimes(p, 1_600_000_000 + i, 1_600_000_000.123456 + i);
+    }
+    const { snapshot } = await createSnapshot(ctx, repo, { root: src });
+    const out = join(dir, 'limits-out');
+    await restoreSnapshot(ctx, repo, { snapshot: snapshot.id, target: out });
+    for (let i = 0; i < sizes.length; i++) {
+      const [a, b] = [join(src, `f${i}.bin`), join(out, `f${i}.bin`)];
+      assert.ok((await readFile(b)).equals(await readFile(a)), `f${i}.bin (${sizes[i]} bytes)`);
+      const [sa, sb] = [await stat(a, { bigint: true }), await stat(b, { bigint: true })];
+      assert.equal(sb.mode, sa.mode);
+      assert.equal(sb.mtimeNs / 1000n, sa.mtimeNs / 1000n);
+    }
   });
 
   it('reports the restored bytes of many small files exactly (they are restored concurrently)', async () => {

@@ -12,6 +12,7 @@ import { EnvsnapError, errnoCode } from '../core/errors.ts';
 import { owned } from '../core/bytes.ts';
 import { ownsBacking, release, releaseBacking } from '../core/memory.ts';
 import { writeAt } from '../core/fd-write.ts';
+import { DirectWriter } from '../core/direct-write.ts';
 import type { BatchableRequest, FileEvent, ResponseBatch, SealedSource, WholeFile, WholeFileChunk, WorkerRequest, WorkerResponse } from './worker-protocol.ts';
 import { Chunker, type ChunkerParams } from './chunker.ts';
 import { chunkFile, HeldChunks } from './file-chunker.ts';
@@ -97,12 +98,19 @@ function readSealed(src: SealedSource): Uint8Array {
   return buf;
 }
 
-/** Decrypts, decompresses and verifies one data chunk and writes it into `fd` at `position`. */
-function writeChunk(id: Uint8Array, chunk: WholeFileChunk, fd: number, position: number, sparse: boolean): void {
+/** Restored content bypasses the page cache where the file system allows it. */
+const direct = new DirectWriter();
+
+/**
+ * Decrypts, decompresses and verifies one data chunk and writes it into `fd` at `position` (its
+ * aligned middle through `directFd` when there is one; sparse files skip all-zero blocks instead).
+ */
+function writeChunk(id: Uint8Array, chunk: WholeFileChunk, fd: number, directFd: number | undefined, position: number, sparse: boolean): void {
   const sealed = readSealed(chunk.source);
   const plain = openBlob(keys, BlobType.data, id, chunk.flags, chunk.rawLength, sealed);
   if (sealed.buffer !== scratch.buffer) release(sealed); // handed over, or read into a buffer of its own
-  writeAt(fd, plain, position, sparse);
+  if (sparse) writeAt(fd, plain, position, true);
+  else direct.write(fd, directFd, plain, position);
   releaseBacking(plain);
 }
 
@@ -111,8 +119,14 @@ function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: 
   const tmp = Buffer.from(f.tmp.buffer, f.tmp.byteOffset, f.tmp.byteLength);
   const fd = openSync(tmp, 'wx', 0o600);
   let open = true;
+  let directFd: number | undefined;
   try {
-    if (chunk) writeChunk(id, chunk, fd, 0, f.sparse);
+    if (chunk) {
+      directFd = f.sparse ? undefined : direct.open(tmp, chunk.rawLength);
+      writeChunk(id, chunk, fd, directFd, 0, f.sparse);
+      if (directFd !== undefined) closeSync(directFd);
+      directFd = undefined;
+    }
     const length = chunk?.rawLength ?? 0;
     if (f.sparse || length !== f.size) ftruncateSync(fd, length);
     // Owner first: a change of owner clears the set-user-ID and set-group-ID bits.
@@ -123,6 +137,7 @@ function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: 
     closeSync(fd);
     renameSync(tmp, Buffer.from(f.path.buffer, f.path.byteOffset, f.path.byteLength));
   } catch (err) {
+    if (directFd !== undefined) closeSync(directFd);
     if (open) closeSync(fd);
     try {
       unlinkSync(tmp);
@@ -153,7 +168,7 @@ function handle(req: BatchableRequest, transfer: ArrayBuffer[]): WorkerResponse 
       restoreWholeFile(req.id, req.chunk, req.file);
       return { rid: req.rid, ok: true, flags: req.chunk?.flags ?? 0 };
     }
-    writeChunk(req.id, req, req.fd, req.position, req.sparse);
+    writeChunk(req.id, req, req.fd, req.directFd, req.position, req.sparse);
     return { rid: req.rid, ok: true, flags: req.flags };
   } catch (err) {
     return failure(req.rid, err);

@@ -18,7 +18,7 @@ import { checkMarker, encodeMarker } from './format.ts';
 import { MasterIndex, decodeIndex } from './index.ts';
 import { BlobSaver, writeIndexFile } from './blob-saver.ts';
 import { WorkerPool } from './worker-pool.ts';
-import type { SealedSource, WholeFile } from './worker-protocol.ts';
+import type { FileTarget, SealedSource, WholeFile } from './worker-protocol.ts';
 import { parsePackTail, type PackEntry } from './pack.ts';
 import { openBlob } from './blob-codec.ts';
 
@@ -258,12 +258,12 @@ export class Repository {
   }
 
   /**
-   * Writes one verified data blob into an open file at `position`. Decryption, the hash check and
+   * Writes one verified data blob into an open file at `to.position`. Decryption, the hash check and
    * the write all happen on a worker; with a local store the worker also reads the pack itself.
    */
-  async writeBlobTo(id: Uint8Array, fd: number, position: number, sparse: boolean): Promise<number> {
+  async writeBlobTo(id: Uint8Array, to: FileTarget): Promise<number> {
     const loc = this.locate(BlobType.data, id);
-    await this.withSealedSource(loc, (source) => this.workers().writeTo(loc.id, loc.flags, loc.rawLength, source, fd, position, sparse));
+    await this.withSealedSource(loc, (source) => this.workers().writeTo(loc.id, loc.flags, loc.rawLength, source, to));
     return loc.rawLength;
   }
 

@@ -12,7 +12,7 @@ import { owned } from '../core/bytes.ts';
 import type { MasterKey } from '../crypto/keys.ts';
 import { BlobType } from './blob.ts';
 import type { ChunkerParams } from './chunker.ts';
-import { isFileEvent, type BatchableRequest, type ChunkAction, type FileEvent, type SealedSource, type WholeFile, type WholeFileChunk, type WorkerMessage, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
+import { isFileEvent, type BatchableRequest, type ChunkAction, type FileEvent, type FileTarget, type SealedSource, type WholeFile, type WholeFileChunk, type WorkerMessage, type WorkerRequest, type WorkerResponse } from './worker-protocol.ts';
 
 const EMPTY = Buffer.alloc(0);
 const STOP_TIMEOUT_MS = 5000;
@@ -106,11 +106,12 @@ export class WorkerPool {
   }
 
   /**
-   * Decrypts, decompresses and verifies a data blob and writes it into an open file at `position`
-   * (all-zero blocks skipped when `sparse`). The worker reads local packs itself.
+   * Decrypts, decompresses and verifies a data blob and writes it into an open file at `to.position`
+   * (all-zero blocks skipped when sparse; the aligned middle through `to.directFd` when given). The
+   * worker reads local packs itself.
    */
-  writeTo(id: Buffer, flags: number, rawLength: number, source: SealedSource, fd: number, position: number, sparse: boolean): Promise<void> {
-    return this.send({ op: 'write', rid: 0, id, flags, rawLength, source, fd, position, sparse }).then(() => undefined);
+  writeTo(id: Buffer, flags: number, rawLength: number, source: SealedSource, to: FileTarget): Promise<void> {
+    return this.send({ op: 'write', rid: 0, id, flags, rawLength, source, ...to }).then(() => undefined);
   }
 
   /**

@@ -5,22 +5,21 @@ import type { ErrorCode } from '../core/errors.ts';
 /** Where a worker finds a sealed blob: bytes handed over, or a range of a local file it reads itself. */
 export type SealedSource = { data: Uint8Array } | { path: string; offset: number; length: number };
 
+/** Where a restored chunk goes: an open file (process-wide descriptors) and the position in it. */
+export interface FileTarget {
+  fd: number;
+  /** A second descriptor on the same file opened for direct writes (see core/direct-write.ts), if any. */
+  directFd?: number;
+  position: number;
+  /** Leave all-zero blocks unwritten (holes); never direct. */
+  sparse: boolean;
+}
+
 export type WorkerRequest =
   | { op: 'seal'; rid: number; type: BlobType; id: Uint8Array; data: Uint8Array }
   | { op: 'open'; rid: number; type: BlobType; id: Uint8Array; flags: number; rawLength: number; data: Uint8Array }
-  | {
-      /** A data chunk of a file being restored. */
-      op: 'write';
-      rid: number;
-      id: Uint8Array;
-      flags: number;
-      rawLength: number;
-      source: SealedSource;
-      /** Open file descriptor (process-wide) and position to write the verified plaintext at. */
-      fd: number;
-      position: number;
-      sparse: boolean;
-    }
+  /** A data chunk of a file being restored, written verified into its target. */
+  | ({ op: 'write'; rid: number; id: Uint8Array; flags: number; rawLength: number; source: SealedSource } & FileTarget)
   /**
    * Restore a whole file of at most one chunk in one go: create `tmp` (exclusive, 0600), write the
    * verified chunk, set size, owner, mode and mtime, close, rename to `path` — one message instead

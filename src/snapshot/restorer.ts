@@ -3,7 +3,8 @@
  * `..`, `/` or empty names; never through a symlink found in the target). Files are written under a
  * temporary name, chunks fetched in parallel and written in order, each chunk verified against its id
  * by the worker that decrypts it, then renamed into place, so a failed restore never leaves a
- * half-written file under a real name. Directory metadata is set after their contents.
+ * half-written file under a real name. Directory metadata is set after their contents. Content of
+ * larger files is written past the page cache where the file system allows (core/direct-write.ts).
  */
 import { mkdir, unlink, symlink, link, utimes, lutimes, chmod, chown, lchown } from 'node:fs/promises';
 import { lstatSync, close, closeSync, fchmod, fchown, ftruncate, futimes, open, rename, unlinkSync } from 'node:fs';
@@ -17,6 +18,7 @@ import type { Repository } from '../repo/repository.ts';
 import { BlobType } from '../repo/blob.ts';
 import { checkSafeName, decodeTree, encodeName, nodeNameBytes, nodeTargetBytes, type Tree, type TreeNode } from './tree.ts';
 import { selectionFromPaths, type Selection } from './archiver.ts';
+import { DIRECT_OPEN_FLAGS, DirectWriter } from '../core/direct-write.ts';
 
 export type OverwriteMode = 'always' | 'if-changed' | 'never';
 
@@ -69,6 +71,8 @@ export class Restorer {
   private failure: unknown;
   private readonly skip: Set<string>;
   private plan: ReturnType<Repository['readPlan']>;
+  /** Direct descriptors for large files written chunk by chunk (the workers write through them). */
+  private readonly direct = new DirectWriter();
 
   constructor(repo: Repository, opts: RestoreOptions) {
     this.repo = repo;
@@ -271,8 +275,10 @@ export class Restorer {
     // inodes, which waits on the file system's journal while the data written before is flushed —
     // done synchronously, that stalled every other file of the restore behind the one being made.
     const fd = await fdCalls.open(tmp, 'wx', 0o600);
+    let directFd: number | undefined;
     let ok = false;
     try {
+      if (!node.sparse) directFd = await this.direct.openAsync(node.size ?? 0, () => fdCalls.open(tmp, DIRECT_OPEN_FLAGS!));
       // Every chunk's offset is known up front from the index (plaintext lengths), so the workers
       // write chunks at their offsets, a window of them at a time, in whatever order they finish.
       const ids = content.map((hex) => Buffer.from(hex, 'hex'));
@@ -289,13 +295,15 @@ export class Restorer {
       await mapLimit(ids, this.opts.chunksPerFile ?? 4, async (id, i) => {
         if (chunkError !== undefined) return;
         try {
-          const n = await this.repo.writeBlobTo(id, fd, offsets[i], node.sparse === true);
+          const n = await this.repo.writeBlobTo(id, { fd, directFd, position: offsets[i], sparse: node.sparse === true });
           this.summary.bytes += n;
         } catch (err) {
           chunkError ??= err;
         }
       });
       if (chunkError !== undefined) throw chunkError;
+      if (directFd !== undefined) await fdCalls.close(directFd);
+      directFd = undefined;
       if (node.sparse || pos !== (node.size ?? pos)) await fdCalls.ftruncate(fd, pos);
       // Owner first: a change of owner clears the set-user-ID and set-group-ID bits.
       if (asRoot) await fdCalls.fchown(fd, node.uid, node.gid);
@@ -311,6 +319,9 @@ export class Restorer {
     } finally {
       if (!ok) {
         settle(undefined);
+        try {
+          if (directFd !== undefined) closeSync(directFd);
+        } catch {}
         try {
           closeSync(fd);
         } catch {}
