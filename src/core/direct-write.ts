@@ -10,7 +10,7 @@
  * touch the same block, and the kernel keeps the page cache coherent with direct writes anyway.
  * Where the file system refuses O_DIRECT (EINVAL), everything goes through the ordinary descriptor.
  */
-import { constants, openSync } from 'node:fs';
+import { constants, openSync, write } from 'node:fs';
 import { errnoCode } from './errors.ts';
 import { writeAllAt } from './fd-write.ts';
 
@@ -43,29 +43,52 @@ export function alignedBuffer(bytes: number): Buffer {
   return Buffer.from(new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE) }).buffer);
 }
 
-/** The staging buffer: a 1 MiB piece is a device write of a size that keeps the device busy. */
+/** A staging buffer: a 1 MiB piece is a device write of a size that keeps the device busy. */
 const STAGING_BYTES = 1024 * 1024;
+/**
+ * Staging buffers per thread, so many direct writes in flight: while one waits for the device, the
+ * thread decrypts and verifies the next chunk into the other.
+ */
+const STAGING_DEPTH = 2;
 
 const alignDown = (n: number) => n - (n % DIRECT_ALIGN);
 const alignUp = (n: number) => alignDown(n + DIRECT_ALIGN - 1);
 
+/** Writes buf[0, n) at `pos` through the thread pool, all of it (a short write is continued). */
+function writeAllAtAsync(fd: number, buf: Buffer, n: number, pos: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      if (done >= n) return resolve();
+      write(fd, buf, done, n - done, pos + done, (err, written) => (err ? reject(err) : step(done + written)));
+    };
+    step(0);
+  });
+}
+
 /**
- * One thread's direct writing: its aligned staging buffer and whether the file system took direct
- * I/O so far. Writes are synchronous (worker threads); the main thread only opens descriptors.
+ * One thread's direct writing: its aligned staging buffers and whether the file system took direct
+ * I/O so far. The ends of a range are written synchronously, the middle through the thread pool, so
+ * the calling thread goes on with other work while the device writes.
  */
 export class DirectWriter {
   /** Bytes written through direct descriptors so far. */
   directBytes = 0;
   private usable = DIRECT_OPEN_FLAGS !== undefined;
-  private staging: Buffer | undefined;
+  private readonly free: Buffer[] = [];
+  private made = 0;
+  private readonly depth: number;
+  private readonly waiting: ((b: Buffer) => void)[] = [];
   private readonly openDirect: (path: Buffer) => number;
+  private readonly makeStaging: () => Buffer;
 
   /**
-   * `staging`: the aligned buffer data is copied into for a direct write (default: 1 MiB, made on
-   * first use; larger ranges go in pieces of its size). `openDirect`: opens the direct descriptor.
+   * `staging`: makes an aligned buffer data is copied into for a direct write (default: 1 MiB;
+   * larger ranges go in pieces of its size), made on first use, `depth` of them at most (default 2).
+   * `openDirect`: opens the direct descriptor.
    */
-  constructor(opts: { staging?: Buffer; openDirect?: (path: Buffer) => number } = {}) {
-    this.staging = opts.staging;
+  constructor(opts: { staging?: () => Buffer; depth?: number; openDirect?: (path: Buffer) => number } = {}) {
+    this.makeStaging = opts.staging ?? (() => alignedBuffer(STAGING_BYTES));
+    this.depth = opts.depth ?? STAGING_DEPTH;
     this.openDirect = opts.openDirect ?? ((path) => openSync(path, DIRECT_OPEN_FLAGS!));
   }
 
@@ -102,35 +125,79 @@ export class DirectWriter {
     return undefined;
   }
 
-  /** Writes all of `data` at `pos`: its aligned middle through `directFd` when given, the rest through `fd`. */
-  write(fd: number, directFd: number | undefined, data: Uint8Array, pos: number): void {
-    const end = pos + data.byteLength;
+  /**
+   * Writes the `length` bytes that `produce` makes at `pos`: their aligned middle through `directFd`
+   * when given, the rest through `fd`. When the middle goes direct, `produce` runs only once a
+   * staging buffer is free (so a thread never holds more made data than it has staging buffers), and
+   * `dispose` gets the data as soon as it is copied. Resolves when everything is written.
+   */
+  async write(fd: number, directFd: number | undefined, pos: number, length: number, produce: () => Uint8Array, dispose: (data: Uint8Array) => void): Promise<void> {
+    const end = pos + length;
     const from = alignUp(pos);
     const to = alignDown(end);
-    if (directFd === undefined || !this.usable || to - from < DIRECT_MIN_BYTES) return writeAllAt(fd, data, 0, data.byteLength, pos);
-    if (from > pos) writeAllAt(fd, data, 0, from - pos, pos);
-    this.writeMiddle(fd, directFd, data, from - pos, to - pos, from);
-    if (end > to) writeAllAt(fd, data, to - pos, data.byteLength, to);
+    if (directFd === undefined || !this.usable || to - from < DIRECT_MIN_BYTES) {
+      const data = produce();
+      try {
+        writeAllAt(fd, data, 0, data.byteLength, pos);
+      } finally {
+        dispose(data);
+      }
+      return;
+    }
+    const staging = await this.take();
+    try {
+      const data = produce();
+      let held = true;
+      try {
+        if (from > pos) writeAllAt(fd, data, 0, from - pos, pos);
+        if (end > to) writeAllAt(fd, data, to - pos, length, to);
+        for (let at = from; at < to; at += staging.byteLength) {
+          const n = Math.min(staging.byteLength, to - at);
+          staging.set(data.subarray(at - pos, at - pos + n));
+          if (at + n >= to) {
+            held = false;
+            dispose(data);
+          }
+          await this.writePiece(fd, directFd, staging, n, at);
+        }
+      } finally {
+        if (held) dispose(data);
+      }
+    } finally {
+      this.give(staging);
+    }
   }
 
-  /** data[start, stop) → file offset `at`, all aligned, in staging-sized pieces. */
-  private writeMiddle(fd: number, directFd: number, data: Uint8Array, start: number, stop: number, at: number): void {
-    this.staging ??= alignedBuffer(STAGING_BYTES);
-    const staging = this.staging;
-    for (let off = start; off < stop; off += staging.byteLength) {
-      const n = Math.min(staging.byteLength, stop - off);
-      staging.set(data.subarray(off, off + n));
+  /** staging[0, n) → file offset `at`: direct, or through the page cache once direct I/O was refused. */
+  private async writePiece(fd: number, directFd: number, staging: Buffer, n: number, at: number): Promise<void> {
+    if (this.usable) {
       try {
-        writeAllAt(directFd, staging, 0, n, at + (off - start));
+        await writeAllAtAsync(directFd, staging, n, at);
         this.directBytes += n;
+        return;
       } catch (err) {
         if (!isDirectRefused(err)) throw err;
         // Accepted at open, refused at write (an alignment the device does not take): this and
         // every later range go through the page cache.
         this.usable = false;
-        writeAllAt(fd, data, off, stop, at + (off - start));
-        return;
       }
     }
+    writeAllAt(fd, staging, 0, n, at);
+  }
+
+  private take(): Promise<Buffer> | Buffer {
+    const b = this.free.pop();
+    if (b) return b;
+    if (this.made < this.depth) {
+      this.made++;
+      return this.makeStaging();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private give(b: Buffer): void {
+    const next = this.waiting.shift();
+    if (next) next(b);
+    else this.free.push(b);
   }
 }

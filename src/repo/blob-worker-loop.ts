@@ -101,21 +101,28 @@ function readSealed(src: SealedSource): Uint8Array {
 /** Restored content bypasses the page cache where the file system allows it. */
 const direct = new DirectWriter();
 
-/**
- * Decrypts, decompresses and verifies one data chunk and writes it into `fd` at `position` (its
- * aligned middle through `directFd` when there is one; sparse files skip all-zero blocks instead).
- */
-function writeChunk(id: Uint8Array, chunk: WholeFileChunk, fd: number, directFd: number | undefined, position: number, sparse: boolean): void {
+/** Decrypts, decompresses and verifies one data chunk: its plaintext. */
+function openChunk(id: Uint8Array, chunk: WholeFileChunk): Buffer {
   const sealed = readSealed(chunk.source);
   const plain = openBlob(keys, BlobType.data, id, chunk.flags, chunk.rawLength, sealed);
   if (sealed.buffer !== scratch.buffer) release(sealed); // handed over, or read into a buffer of its own
-  if (sparse) writeAt(fd, plain, position, true);
-  else direct.write(fd, directFd, plain, position);
+  return plain;
+}
+
+/**
+ * Writes one verified data chunk into `fd` at `position`: its aligned middle through `directFd`
+ * when there is one (the thread goes on with other requests while the device writes it); sparse
+ * files skip all-zero blocks instead.
+ */
+async function writeChunk(id: Uint8Array, chunk: WholeFileChunk, fd: number, directFd: number | undefined, position: number, sparse: boolean): Promise<void> {
+  if (!sparse) return direct.write(fd, directFd, position, chunk.rawLength, () => openChunk(id, chunk), releaseBacking);
+  const plain = openChunk(id, chunk);
+  writeAt(fd, plain, position, true);
   releaseBacking(plain);
 }
 
 /** Op 'restoreFile': a file of at most one chunk, from creation under its temporary name to the rename. */
-function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: WholeFile): void {
+async function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: WholeFile): Promise<void> {
   const tmp = Buffer.from(f.tmp.buffer, f.tmp.byteOffset, f.tmp.byteLength);
   const fd = openSync(tmp, 'wx', 0o600);
   let open = true;
@@ -123,7 +130,7 @@ function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: 
   try {
     if (chunk) {
       directFd = f.sparse ? undefined : direct.open(tmp, chunk.rawLength);
-      writeChunk(id, chunk, fd, directFd, 0, f.sparse);
+      await writeChunk(id, chunk, fd, directFd, 0, f.sparse);
       if (directFd !== undefined) closeSync(directFd);
       directFd = undefined;
     }
@@ -146,8 +153,21 @@ function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefined, f: 
   }
 }
 
-/** Runs one request/response operation; its answer and the buffers to transfer with it. */
-function handle(req: BatchableRequest, transfer: ArrayBuffer[]): WorkerResponse {
+/** Requests still writing (their answers not sent yet); 'stop' waits for them. */
+let inFlight = 0;
+let whenIdle: (() => void) | undefined;
+
+function answer(rid: number, work: Promise<void>, flags: number): Promise<WorkerResponse> {
+  inFlight++;
+  return work
+    .then((): WorkerResponse => ({ rid, ok: true, flags }), (err: unknown) => failure(rid, err))
+    .finally(() => {
+      if (--inFlight === 0) whenIdle?.();
+    });
+}
+
+/** Runs one request/response operation; its answer (later, for writes) and the buffers to transfer with it. */
+function handle(req: BatchableRequest, transfer: ArrayBuffer[]): WorkerResponse | Promise<WorkerResponse> {
   try {
     if (req.op === 'seal') {
       const r = sealBlob(keys.encrypt, req.type, req.id, req.data);
@@ -164,12 +184,8 @@ function handle(req: BatchableRequest, transfer: ArrayBuffer[]): WorkerResponse 
       release(req.data);
       return { rid: req.rid, ok: true, data, flags: req.flags };
     }
-    if (req.op === 'restoreFile') {
-      restoreWholeFile(req.id, req.chunk, req.file);
-      return { rid: req.rid, ok: true, flags: req.chunk?.flags ?? 0 };
-    }
-    writeChunk(req.id, req, req.fd, req.directFd, req.position, req.sparse);
-    return { rid: req.rid, ok: true, flags: req.flags };
+    if (req.op === 'restoreFile') return answer(req.rid, restoreWholeFile(req.id, req.chunk, req.file), req.chunk?.flags ?? 0);
+    return answer(req.rid, writeChunk(req.id, req, req.fd, req.directFd, req.position, req.sparse), req.flags);
   } catch (err) {
     return failure(req.rid, err);
   }
@@ -179,13 +195,23 @@ port.on('message', (req: WorkerRequest) => {
   if (req.op === 'file') return readFileOp(req);
   if (req.op === 'decide') return decideOp(req);
   // Ending here, between messages, never interrupts a native call (terminating a thread inside
-  // zstd can abort the whole process).
-  if (req.op === 'stop') return process.exit(0);
+  // zstd can abort the whole process); writes under way are finished first.
+  if (req.op === 'stop') {
+    if (inFlight === 0) return process.exit(0);
+    whenIdle = () => process.exit(0);
+    return;
+  }
   const transfer: ArrayBuffer[] = [];
   if (req.op === 'batch') {
-    const batch = req.reqs.map((r) => handle(r, transfer));
-    port.postMessage({ batch } satisfies ResponseBatch, transfer);
+    const answers = req.reqs.map((r) => handle(r, transfer));
+    if (answers.some((a) => a instanceof Promise)) {
+      void Promise.all(answers).then((batch) => port.postMessage({ batch } satisfies ResponseBatch, transfer));
+    } else {
+      port.postMessage({ batch: answers as WorkerResponse[] } satisfies ResponseBatch, transfer);
+    }
   } else {
-    port.postMessage(handle(req, transfer), transfer);
+    const a = handle(req, transfer);
+    if (a instanceof Promise) void a.then((r) => port.postMessage(r, transfer));
+    else port.postMessage(a, transfer);
   }
 });
