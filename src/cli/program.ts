@@ -7,6 +7,7 @@ import { isEnvsnapError } from '../core/errors.ts';
 import { PROGRAM_VERSION } from '../app/version.ts';
 import { releaseHeldLocks, setLockRetry } from '../repo/lock.ts';
 import { closeAllWorkerPools } from '../repo/worker-pool.ts';
+import { removeRestoreTemps } from '../snapshot/restore-temps.ts';
 import { endAllMaintenance } from '../sources/maintenance/with-maintenance.ts';
 import { dropAllScratchDatabases } from '../sources/mysql/scratch-registry.ts';
 import { ExitCode, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
@@ -60,6 +61,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       .then(() => dropAllScratchDatabases())
       .then(releaseHeldLocks)
       .then(closeAllWorkerPools)
+      // After the workers: they write into these files until they stop.
+      .then(removeRestoreTemps)
       .finally(() => {
         clearInterval(keepAlive);
         process.exit(ExitCode.interrupted);

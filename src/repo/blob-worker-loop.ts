@@ -144,7 +144,9 @@ async function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefine
     closeSync(fd);
     renameSync(tmp, Buffer.from(f.path.buffer, f.path.byteOffset, f.path.byteLength));
   } catch (err) {
-    if (directFd !== undefined) closeSync(directFd);
+    try {
+      if (directFd !== undefined) closeSync(directFd);
+    } catch {}
     if (open) closeSync(fd);
     try {
       unlinkSync(tmp);

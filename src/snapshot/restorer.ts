@@ -19,6 +19,7 @@ import { BlobType } from '../repo/blob.ts';
 import { checkSafeName, decodeTree, encodeName, nodeNameBytes, nodeTargetBytes, type Tree, type TreeNode } from './tree.ts';
 import { selectionFromPaths, type Selection } from './archiver.ts';
 import { DIRECT_OPEN_FLAGS, DirectWriter } from '../core/direct-write.ts';
+import { trackRestoreTemp, untrackRestoreTemp } from './restore-temps.ts';
 
 export type OverwriteMode = 'always' | 'if-changed' | 'never';
 
@@ -275,7 +276,9 @@ export class Restorer {
     // inodes, which waits on the file system's journal while the data written before is flushed —
     // done synchronously, that stalled every other file of the restore behind the one being made.
     const fd = await fdCalls.open(tmp, 'wx', 0o600);
+    trackRestoreTemp(tmp);
     let directFd: number | undefined;
+    let closed = false;
     let ok = false;
     try {
       if (!node.sparse) directFd = await this.direct.openAsync(node.size ?? 0, () => fdCalls.open(tmp, DIRECT_OPEN_FLAGS!));
@@ -311,23 +314,29 @@ export class Restorer {
       const t = nsToSeconds(node.mtimeNs);
       await fdCalls.futimes(fd, t, t);
       await fdCalls.close(fd);
-      ok = true;
+      closed = true;
       await fdCalls.rename(tmp, abs);
+      ok = true;
+      untrackRestoreTemp(tmp);
       settle(abs);
       this.summary.files++;
       this.opts.progress.update(this.progressState(rel, 0));
     } finally {
       if (!ok) {
         settle(undefined);
-        try {
-          if (directFd !== undefined) closeSync(directFd);
-        } catch {}
-        try {
-          closeSync(fd);
-        } catch {}
+        // A descriptor already closed is not closed again: its number may belong to another file by now.
+        if (!closed) {
+          try {
+            if (directFd !== undefined) closeSync(directFd);
+          } catch {}
+          try {
+            closeSync(fd);
+          } catch {}
+        }
         try {
           unlinkSync(tmp);
         } catch {}
+        untrackRestoreTemp(tmp);
       }
     }
   }

@@ -315,6 +315,37 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     await runOk(['snapshot:create'], { repo, cwd: src });
   });
 
+  it('SIGINT during a restore: exit 130, lock released, no temporary file, only complete files; the next restore finishes the job', async (t) => {
+    const { dir, repo, src } = await setup(t);
+    // Large files (written chunk by chunk, direct) and many medium ones (written whole by the workers, direct).
+    await addBigFiles(src, 8);
+    await mkdir(join(src, 'media'));
+    for (let i = 0; i < 200; i++) await writePseudoRandomFile(join(src, 'media', `m${i}.jpg`), 256 * 1024 + i, `media ${i}`);
+    await runOk(['snapshot:create'], { repo, cwd: src });
+    const target = join(dir, 'restore');
+    const running = spawnCli(['snapshot:restore', 'latest', '--target', target], { repo });
+    t.after(() => {
+      running.child.kill('SIGKILL');
+    });
+    let exited = false;
+    void running.done.then(() => (exited = true));
+    await waitFor(async () => exited || (await readdir(target).catch(() => [])).length > 0, 'the restore to start writing');
+    if (exited) await failFinished(running, 'the restore finished before it could be interrupted: make the tree bigger');
+    running.child.kill('SIGINT');
+    const r = await running.done;
+    assert.equal(r.code, 130, `exit ${r.code} (signal ${r.signal})\n${r.stderr}`);
+    assert.deepEqual(await lockFiles(repo), [], 'an interrupted restore left its lock');
+    const source = await walkTree(src);
+    const restored = await walkTree(target);
+    assert.ok(restored.size < source.size, 'everything was restored before the signal: nothing was interrupted');
+    for (const [k, e] of restored) {
+      assert.doesNotMatch(e.display, /\.envsnap-.*\.tmp$/, 'a temporary file was left behind');
+      if (e.type === 'file') assert.equal(e.sha256, source.get(k)?.sha256, `${e.display} was restored incomplete or wrong`);
+    }
+    await runOk(['snapshot:restore', 'latest', '--target', target], { repo });
+    await assertTreesEqual(src, target);
+  });
+
   it('SIGINT just after the lock object is written (while conflicts are looked for) still releases it', async (t) => {
     const { repo, src } = await setup(t);
     // Widen the window between writing the lock object and registering it as held.
