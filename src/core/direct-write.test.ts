@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DIRECT_ALIGN, DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectWriter, alignedBuffer } from './direct-write.ts';
+import { DIRECT_ALIGN, DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectWriter, alignedBuffer, directFsType, directWritesSuit } from './direct-write.ts';
 
 const errno = (code: string) => Object.assign(new Error(`${code}: refused`), { code });
 
@@ -148,5 +148,14 @@ describe('DirectWriter', () => {
     assert.ok((await writeRanges(again, content, [[0, content.length]])).equals(content));
     assert.ok((await writeRanges(again, content, [[0, content.length]])).equals(content));
     assert.equal(opened, 1, 'no direct descriptor after the refused write');
+  });
+
+  it('suits local block-device file systems only', async () => {
+    for (const [name, type] of [['ext4', 0xef53], ['xfs', 0x58465342], ['btrfs', 0x9123683e], ['f2fs', 0xf2f52010]] as const) assert.equal(directFsType(type), true, name);
+    for (const [name, type] of [['nfs', 0x6969], ['smb2', 0xfe534d42], ['cifs', 0xff534d42], ['tmpfs', 0x01021994], ['overlay', 0x794c7630], ['fuse', 0x65735546], ['zfs', 0x2fc12fc1]] as const) {
+      assert.equal(directFsType(type), false, name);
+    }
+    assert.equal(await directWritesSuit('/dev/shm'), false, 'tmpfs');
+    assert.equal(await directWritesSuit(join(dir, 'missing')), false, 'a path that cannot be looked at');
   });
 });

@@ -8,9 +8,11 @@
  * the aligned middle of a range goes direct, through a second descriptor opened with O_DIRECT; the
  * unaligned ends (a partial block at each side) go through the ordinary descriptor. The two never
  * touch the same block, and the kernel keeps the page cache coherent with direct writes anyway.
- * Where the file system refuses O_DIRECT (EINVAL), everything goes through the ordinary descriptor.
+ * Only local block-device file systems get direct writes (directWritesSuit); where one refuses
+ * O_DIRECT all the same (EINVAL), everything goes through the ordinary descriptor.
  */
 import { constants, openSync, write } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { errnoCode } from './errors.ts';
 import { writeAllAt } from './fd-write.ts';
 import { BufferPool } from './buffer-pool.ts';
@@ -28,6 +30,28 @@ export const DIRECT_OPEN_FLAGS: number | undefined = constants.O_DIRECT === unde
 /** Whether an error says the file system does not do direct I/O (or not with this alignment). */
 export function isDirectRefused(err: unknown): boolean {
   return errnoCode(err) === 'EINVAL';
+}
+
+/**
+ * File systems on local block devices, by statfs(2) type: ext2/3/4, XFS, btrfs, F2FS. Elsewhere a
+ * direct write gains nothing or costs more: on NFS or SMB each one is a synchronous round trip to the
+ * server (buffered writes are gathered and sent behind), tmpfs and overlay keep the data in memory or
+ * hand it on, FUSE file systems may not support it at all.
+ */
+const DIRECT_FS_TYPES = new Set([0xef53, 0x58465342, 0x9123683e, 0xf2f52010]);
+
+/** Whether the file system of `dir` is one that direct writes suit (false when it cannot be told). */
+export async function directWritesSuit(dir: Buffer | string): Promise<boolean> {
+  if (DIRECT_OPEN_FLAGS === undefined) return false;
+  try {
+    return directFsType((await statfs(dir)).type);
+  } catch {
+    return false;
+  }
+}
+
+export function directFsType(type: number): boolean {
+  return DIRECT_FS_TYPES.has(type);
 }
 
 /** Whether a file of this size gets a direct descriptor at all. */

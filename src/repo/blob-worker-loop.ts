@@ -129,7 +129,7 @@ async function restoreWholeFile(id: Uint8Array, chunk: WholeFileChunk | undefine
   let directFd: number | undefined;
   try {
     if (chunk) {
-      directFd = f.sparse ? undefined : direct.open(tmp, chunk.rawLength);
+      directFd = f.sparse || !f.direct ? undefined : direct.open(tmp, chunk.rawLength);
       await writeChunk(id, chunk, fd, directFd, 0, f.sparse);
       if (directFd !== undefined) closeSync(directFd);
       directFd = undefined;

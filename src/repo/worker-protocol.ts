@@ -64,6 +64,8 @@ export interface WholeFile {
   /** mtime as seconds for futimes. */
   mtime: number;
   sparse: boolean;
+  /** The target's file system suits direct writes (see core/direct-write.ts). */
+  direct: boolean;
 }
 
 export type ChunkAction = 'seal' | 'drop' | 'return';

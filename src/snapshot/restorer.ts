@@ -18,10 +18,16 @@ import type { Repository } from '../repo/repository.ts';
 import { BlobType } from '../repo/blob.ts';
 import { checkSafeName, decodeTree, encodeName, nodeNameBytes, nodeTargetBytes, type Tree, type TreeNode } from './tree.ts';
 import { selectionFromPaths, type Selection } from './archiver.ts';
-import { DIRECT_OPEN_FLAGS, DirectWriter } from '../core/direct-write.ts';
+import { DIRECT_OPEN_FLAGS, DirectWriter, directWritesSuit } from '../core/direct-write.ts';
 import { trackRestoreTemp, untrackRestoreTemp } from './restore-temps.ts';
 
 export type OverwriteMode = 'always' | 'if-changed' | 'never';
+
+/** What the restore knows about a directory it fills: made by it (nothing in the way), and whether its file system suits direct writes. */
+interface DirState {
+  fresh: boolean;
+  direct: boolean;
+}
 
 export interface RestoreOptions {
   target: string;
@@ -92,7 +98,8 @@ export class Restorer {
     this.plan?.commit();
     this.plan = undefined;
     const made = await mkdir(this.opts.target, { recursive: true });
-    await (await this.restoreDir(rootTree, Buffer.from(this.opts.target), '', sel, made !== undefined)).done;
+    const root = Buffer.from(this.opts.target);
+    await (await this.restoreDir(rootTree, root, '', sel, { fresh: made !== undefined, direct: await directWritesSuit(root) })).done;
     if (this.failure) throw this.failure;
     this.opts.progress.done();
     return this.summary;
@@ -143,7 +150,8 @@ export class Restorer {
    * restore created (`fresh`) nothing can be in the way, so entries are not looked up first: a
    * lookup in a directory where files are being created waits for its lock.
    */
-  private async restoreDir(treeId: string, abs: Buffer, rel: string, sel: Selection | undefined, fresh: boolean): Promise<{ done: Promise<void> }> {
+  private async restoreDir(treeId: string, abs: Buffer, rel: string, sel: Selection | undefined, here: DirState): Promise<{ done: Promise<void> }> {
+    const fresh = here.fresh;
     const tree = await this.loadTree(treeId);
     const pending: Promise<void>[] = [];
     for (const node of tree.nodes) {
@@ -158,7 +166,9 @@ export class Restorer {
         case 'dir':
           const dir = await this.ensureDir(childAbs, childRel, fresh);
           if (dir) {
-            const contents = await this.restoreDir(node.subtree!, childAbs, childRel, childSel, dir === 'created');
+            // A directory made here is on its parent's file system; an existing one may be a mount point.
+            const direct = dir === 'created' ? here.direct : await directWritesSuit(childAbs);
+            const contents = await this.restoreDir(node.subtree!, childAbs, childRel, childSel, { fresh: dir === 'created', direct });
             pending.push(
               contents.done
                 .then(async () => {
@@ -175,7 +185,7 @@ export class Restorer {
         case 'file':
           await this.fileSlots.acquire();
           pending.push(
-            this.restoreFile(node, childAbs, childRel, fresh)
+            this.restoreFile(node, childAbs, childRel, here)
               .catch((err: unknown) => {
                 this.failure ??= err;
               })
@@ -236,7 +246,7 @@ export class Restorer {
     return true;
   }
 
-  private async restoreFile(node: TreeNode, abs: Buffer, rel: string, fresh: boolean): Promise<void> {
+  private async restoreFile(node: TreeNode, abs: Buffer, rel: string, { fresh, direct }: DirState): Promise<void> {
     // Hardlinks: the first path of an inode registers itself before any await, later ones link to it.
     const linkKey = node.links > 1 ? `${node.devId}:${node.inode}` : undefined;
     const firstLink = linkKey ? this.hardlinks.get(linkKey) : undefined;
@@ -258,7 +268,7 @@ export class Restorer {
     const content = node.content ?? [];
     if (content.length <= 1) {
       // Most files are one chunk: a worker makes the whole file, from creation to rename, in one go.
-      const file = { tmp, path: abs, size: node.size ?? 0, mode: node.mode, mtime: nsToSeconds(node.mtimeNs), sparse: node.sparse === true, ...(asRoot ? { owner: { uid: node.uid, gid: node.gid } } : {}) };
+      const file = { tmp, path: abs, size: node.size ?? 0, mode: node.mode, mtime: nsToSeconds(node.mtimeNs), sparse: node.sparse === true, direct, ...(asRoot ? { owner: { uid: node.uid, gid: node.gid } } : {}) };
       try {
         // Awaited first: `bytes += await …` would add to the value read before the wait.
         const written = await this.repo.restoreWholeFile(content.length === 1 ? Buffer.from(content[0], 'hex') : undefined, file);
@@ -281,7 +291,7 @@ export class Restorer {
     let closed = false;
     let ok = false;
     try {
-      if (!node.sparse) directFd = await this.direct.openAsync(node.size ?? 0, () => fdCalls.open(tmp, DIRECT_OPEN_FLAGS!));
+      if (direct && !node.sparse) directFd = await this.direct.openAsync(node.size ?? 0, () => fdCalls.open(tmp, DIRECT_OPEN_FLAGS!));
       // Every chunk's offset is known up front from the index (plaintext lengths), so the workers
       // write chunks at their offsets, a window of them at a time, in whatever order they finish.
       const ids = content.map((hex) => Buffer.from(hex, 'hex'));
