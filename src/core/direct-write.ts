@@ -28,7 +28,7 @@ export const DIRECT_MIN_BYTES = 64 * 1024;
 export const DIRECT_OPEN_FLAGS: number | undefined = constants.O_DIRECT === undefined ? undefined : constants.O_WRONLY | constants.O_DIRECT;
 
 /** Whether an error says the file system does not do direct I/O (or not with this alignment). */
-export function isDirectRefused(err: unknown): boolean {
+function isDirectRefused(err: unknown): boolean {
   return errnoCode(err) === 'EINVAL';
 }
 
@@ -52,11 +52,6 @@ export async function directWritesSuit(dir: Buffer | string): Promise<boolean> {
 
 export function directFsType(type: number): boolean {
   return DIRECT_FS_TYPES.has(type);
-}
-
-/** Whether a file of this size gets a direct descriptor at all. */
-export function wantsDirect(size: number): boolean {
-  return DIRECT_OPEN_FLAGS !== undefined && size >= DIRECT_MIN_BYTES;
 }
 
 /** WebAssembly memory, the one allocation JavaScript can get that is always page-aligned. */
@@ -136,8 +131,9 @@ export class DirectWriter {
     }
   }
 
+  /** Whether a file of this size gets a direct descriptor (`usable` is false where there is no O_DIRECT). */
   private wants(size: number): boolean {
-    return this.usable && wantsDirect(size);
+    return this.usable && size >= DIRECT_MIN_BYTES;
   }
 
   private refused(err: unknown): undefined {

@@ -203,17 +203,11 @@ port.on('message', (req: WorkerRequest) => {
     whenIdle = () => process.exit(0);
     return;
   }
+  // One answer message per request message (a single request is answered as a batch of one), sent
+  // at once unless a write is still under way.
   const transfer: ArrayBuffer[] = [];
-  if (req.op === 'batch') {
-    const answers = req.reqs.map((r) => handle(r, transfer));
-    if (answers.some((a) => a instanceof Promise)) {
-      void Promise.all(answers).then((batch) => port.postMessage({ batch } satisfies ResponseBatch, transfer));
-    } else {
-      port.postMessage({ batch: answers as WorkerResponse[] } satisfies ResponseBatch, transfer);
-    }
-  } else {
-    const a = handle(req, transfer);
-    if (a instanceof Promise) void a.then((r) => port.postMessage(r, transfer));
-    else port.postMessage(a, transfer);
-  }
+  const answers = (req.op === 'batch' ? req.reqs : [req]).map((r) => handle(r, transfer));
+  const reply = (batch: WorkerResponse[]) => port.postMessage({ batch } satisfies ResponseBatch, transfer);
+  if (answers.some((a) => a instanceof Promise)) void Promise.all(answers).then(reply);
+  else reply(answers as WorkerResponse[]);
 });
