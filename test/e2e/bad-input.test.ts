@@ -24,8 +24,8 @@ import {
   runOk,
   sha256File,
   spawnCli,
+  stopWhenSeen,
   tempDir,
-  waitFor,
   walkTree,
   writePseudoRandomFile,
   type Spawned,
@@ -263,9 +263,8 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     const { dir, repo, src } = await setup(t);
     await addBigFiles(src, 3);
     const unpad = await slowLockListing(t, repo);
-    // Stop the snapshot as soon as its lock exists: it stays alive and holds the lock as long as needed.
+    // The snapshot is stopped as soon as its lock exists: it stays alive and holds the lock as long as needed.
     const running = await snapshotHoldingItsLock(t, repo, src, 'the snapshot to take its lock', 'the snapshot finished before it could be caught holding its lock');
-    running.child.kill('SIGSTOP');
     await unpad();
     try {
       const r = await runCli(['prune'], { repo });
@@ -300,12 +299,11 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     t.after(() => {
       running.child.kill('SIGKILL');
     });
-    let exited = false;
-    void running.done.then(() => (exited = true));
     // A written pack means the run is well past taking its lock.
-    await waitFor(async () => exited || (await packFiles(repo)).length > 0, 'the snapshot to write a pack');
-    if (exited) await failFinished(running, 'the snapshot finished before it could be interrupted: make the tree bigger');
+    const tooLate = 'the snapshot finished before it could be interrupted: make the tree bigger';
+    if ((await stopWhenSeen(running, { dir: join(repo, 'data'), name: /^[0-9a-f]{64}$/, recursive: true }, 'the snapshot to write a pack')) === 'exited') await failFinished(running, tooLate);
     running.child.kill('SIGINT');
+    running.child.kill('SIGCONT');
     const r = await running.done;
     assert.equal(r.code, 130, `exit ${r.code} (signal ${r.signal})\n${r.stderr}`);
     assert.match(r.stderr, /interrupted/);
@@ -327,11 +325,10 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     t.after(() => {
       running.child.kill('SIGKILL');
     });
-    let exited = false;
-    void running.done.then(() => (exited = true));
-    await waitFor(async () => exited || (await readdir(target).catch(() => [])).length > 0, 'the restore to start writing');
-    if (exited) await failFinished(running, 'the restore finished before it could be interrupted: make the tree bigger');
+    const tooLate = 'the restore finished before it could be interrupted: make the tree bigger';
+    if ((await stopWhenSeen(running, { dir: target, name: /./ }, 'the restore to start writing')) === 'exited') await failFinished(running, tooLate);
     running.child.kill('SIGINT');
+    running.child.kill('SIGCONT');
     const r = await running.done;
     assert.equal(r.code, 130, `exit ${r.code} (signal ${r.signal})\n${r.stderr}`);
     assert.deepEqual(await lockFiles(repo), [], 'an interrupted restore left its lock');
@@ -352,6 +349,7 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     await slowLockListing(t, repo);
     const running = await snapshotHoldingItsLock(t, repo, src, 'the snapshot to write its lock', 'the snapshot finished before it could be interrupted');
     running.child.kill('SIGINT');
+    running.child.kill('SIGCONT');
     const r = await running.done;
     assert.equal(r.code, 130, `exit ${r.code} (signal ${r.signal})\n${r.stderr}`);
     assert.deepEqual(await lockObjects(repo), [], 'the interrupted run left its lock behind: the next prune would be refused until "unlock"');
@@ -434,17 +432,14 @@ describe('bad input and failures', { concurrency: 2 }, () => {
 });
 
 /**
- * Starts `snapshot:create` and waits until its lock object exists (callers slow the lock listing down,
- * and give it 60 MB to read so it holds the lock for seconds: a busy machine can starve the polling).
+ * Starts `snapshot:create` and stops it the moment its lock object exists (see stopWhenSeen): callers
+ * slow the lock listing down and give it 60 MB to read, so it holds the lock for a while.
  */
 async function snapshotHoldingItsLock(t: TestContext, repo: string, src: string, waitingFor: string, tooLate: string) {
   const running = spawnCli(['snapshot:create'], { repo, cwd: src });
   t.after(() => {
     running.child.kill('SIGKILL');
   });
-  let exited = false;
-  void running.done.then(() => (exited = true));
-  await waitFor(async () => exited || (await lockObjects(repo)).length > 0, waitingFor, 60_000, 1);
-  if (exited) await failFinished(running, tooLate);
+  if ((await stopWhenSeen(running, { dir: join(repo, 'locks'), name: /^[0-9a-f]{64}$/ }, waitingFor)) === 'exited') await failFinished(running, tooLate);
   return running;
 }

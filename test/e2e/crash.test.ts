@@ -22,6 +22,7 @@ import {
   runOk,
   sleep,
   spawnCli,
+  stopWhenSeen,
   tempDir,
   waitFor,
   walkTree,
@@ -136,7 +137,7 @@ describe('kill -9 during snapshot:create', { concurrency: 1 }, () => {
       const sp = spawnCli(['--json', 'snapshot:create'], { repo, cwd: src });
       const { result, killed } = await killWhen(sp, async (exited) => {
         if (m.ms !== undefined) await sleep(m.ms);
-        else await waitFor(async () => exited() || (await newPacks()).length >= m.packs!, `pack ${m.packs}`, 120_000, 1);
+        else await stopWhenSeen(sp, { dir: join(repo, 'data'), name: /^[0-9a-f]{64}$/, recursive: true, count: packsBefore.size + m.packs! }, `pack ${m.packs}`, 120_000);
       });
       const killedPacks = await newPacks();
       const killedPackBytes = killedPacks.reduce((n, p) => n + p.size, 0);

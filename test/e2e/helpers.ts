@@ -11,6 +11,7 @@ import { chmod, chown, lchown, link, lstat, mkdir, mkdtemp, open, readdir, readl
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { MariaDbInfo } from '../../src/testing/servers.ts';
 
 /** Absolute path of the CLI entry point, bin/envsnap.js (the installed `envsnap` command). */
@@ -85,6 +86,57 @@ export function spawnCli(args: string[], opts: RunOptions = {}): Spawned {
   });
   return { child, done };
 }
+
+/**
+ * Stops `running` (SIGSTOP) the moment `count` (default 1) files named like `name` exist in `dir` (or
+ * below it, with `recursive`); resolves 'exited' instead if the process ends first. The watching runs
+ * on a thread of its own, polling every millisecond, so neither this process's busy event loop nor its
+ * thread pool (other tests run beside this one) can make it miss the moment. The caller then signals,
+ * kills or continues (SIGCONT) the stopped process.
+ */
+export async function stopWhenSeen(
+  running: Spawned,
+  watch: { dir: string; name: RegExp; recursive?: boolean; count?: number },
+  what: string,
+  timeoutMs = 60_000,
+): Promise<'stopped' | 'exited'> {
+  const workerData = { dir: watch.dir, name: watch.name.source, recursive: watch.recursive ?? false, count: watch.count ?? 1, pid: running.child.pid, timeoutMs };
+  const watcher = new Worker(STOP_WHEN_SEEN, { eval: true, workerData });
+  try {
+    const outcome = await Promise.race([
+      new Promise<string>((resolve, reject) => {
+        watcher.once('message', resolve);
+        watcher.once('error', reject);
+      }),
+      running.done.then(() => 'exited' as const),
+    ]);
+    if (outcome === 'timeout') assert.fail(`timed out waiting for ${what}`);
+    return outcome as 'stopped' | 'exited';
+  } finally {
+    await watcher.terminate();
+  }
+}
+
+/** Worker source for stopWhenSeen. */
+const STOP_WHEN_SEEN = `
+const { readdirSync } = require('node:fs');
+const { basename } = require('node:path');
+const { parentPort, workerData } = require('node:worker_threads');
+const name = new RegExp(workerData.name);
+const nap = new Int32Array(new SharedArrayBuffer(4));
+const until = Date.now() + workerData.timeoutMs;
+for (;;) {
+  let names = [];
+  try { names = readdirSync(workerData.dir, { recursive: workerData.recursive }); } catch {}
+  if (names.filter((n) => name.test(basename(n))).length >= workerData.count) {
+    process.kill(workerData.pid, 'SIGSTOP');
+    parentPort.postMessage('stopped');
+    break;
+  }
+  if (Date.now() > until) { parentPort.postMessage('timeout'); break; }
+  Atomics.wait(nap, 0, 0, 1);
+}
+`;
 
 /** Runs the CLI to completion. */
 export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
