@@ -47,6 +47,28 @@ function freshDir(path: string): string {
 
 const MiB = 1024 * 1024;
 
+/**
+ * When the last run deleted its restored trees and extra repositories (some 150 000 files). On ext4
+ * without a journal, creating files in the minutes after a mass delete scans past the recently freed
+ * inodes (they are not reused for 60 s, or 6 minutes while their inode-table block is dirty): a run
+ * starting right after another would time that scan in its restores.
+ */
+const CLEANED_AT = join(WORK, 'cleaned-at');
+const SETTLE_MS = 6 * 60_000;
+
+function waitForFileSystemToSettle(): void {
+  let at: number;
+  try {
+    at = Number(readFileSync(CLEANED_AT, 'utf8'));
+  } catch {
+    return;
+  }
+  const wait = at + SETTLE_MS - Date.now();
+  if (!(wait > 0)) return;
+  progress(`waiting ${(wait / 1000).toFixed(0)} s: the previous run deleted its restored trees ${((Date.now() - at) / 1000).toFixed(0)} s ago (see CLEANED_AT in bench/run.ts)`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+}
+
 /** One tool's run through the phases; the first failure is recorded and ends the tool's run. */
 class ToolRun {
   readonly adapter: Adapter;
@@ -134,6 +156,7 @@ function main(): void {
   freshDir(LOGS);
   progress(`scale ${opts.scale}, tools ${opts.tools.join(', ')}, data in ${opts.dataDir}`);
   ensureInstalled(opts.tools, progress);
+  waitForFileSystemToSettle();
 
   const spec = datasetSpec(opts.scale);
   const t0 = performance.now();
@@ -196,6 +219,7 @@ function main(): void {
     }
   }
   for (const dir of [...restored, ...roundRepos]) rmSync(dir, { recursive: true, force: true });
+  writeFileSync(CLEANED_AT, `${Date.now()}\n`);
 
   const tools = runs.map((r) => r.result);
   const results: Results = {
