@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import { testMariaDb, uniqueName, type MariaDbInfo } from '../../src/testing/servers.ts';
-import { runJson, runOk, spawnCli, writePseudoRandomFile } from './helpers.ts';
+import { runJson, runOk, spawnCli, stopWhenSeen, writePseudoRandomFile } from './helpers.ts';
 
 describe('environment snapshot killed with SIGKILL under maintenance mode', () => {
   let dir: string;
@@ -59,8 +59,8 @@ environments:
   it('leaves no snapshot, a clean check, and a flag the next run switches off', async () => {
     const flag = join(dir, 'shop', 'var', '.maintenance.flag');
     const run = spawnCli(['-e', 'production', 'snapshot:create'], { cwd: dir, env: env() });
-    for (let i = 0; i < 600 && !existsSync(flag); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(existsSync(flag), 'maintenance mode never came on');
+    const seen = await stopWhenSeen(run, { dir: join(dir, 'shop', 'var'), name: /^\.maintenance\.flag$/ }, 'maintenance mode to come on');
+    assert.equal(seen, 'stopped', 'the run ended before maintenance mode was seen on');
     run.child.kill('SIGKILL');
     const killed = await run.done;
     assert.equal(killed.signal, 'SIGKILL', `the run ended before it was killed: ${killed.stderr}`);

@@ -13,7 +13,7 @@ import mysql from 'mysql2/promise';
 import { claimDb, type ClaimedDb } from '../../src/sources/redis/test-support.ts';
 import { testMariaDb, testRedis, uniqueName, type MariaDbInfo } from '../../src/testing/servers.ts';
 import { writeFiles } from '../../src/testing/temp-repo.ts';
-import { oneErrorLine, runCli, runJson, runOk, spawnCli } from './helpers.ts';
+import { oneErrorLine, runCli, runJson, runOk, spawnCli, stopWhenSeen } from './helpers.ts';
 
 async function checksums(db: MariaDbInfo, name: string): Promise<Record<string, string>> {
   const c = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: name });
@@ -165,9 +165,10 @@ environments:
     const before = await runJson(['snapshot:list'], { cwd: dir });
     const marker = join(dir, 'shop', 'on.marker');
     const run = spawnCli(['-e', 'production', 'snapshot:create'], { cwd: dir, env: { ...env(), SLOW_ON: '3' } });
-    for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(existsSync(marker), 'maintenance mode never came on');
+    const seen = await stopWhenSeen(run, { dir: join(dir, 'shop'), name: /^on\.marker$/ }, 'maintenance mode to come on');
+    assert.equal(seen, 'stopped', 'the run ended before maintenance mode was seen on');
     run.child.kill('SIGTERM');
+    run.child.kill('SIGCONT');
     const r = await run.done;
     assert.equal(r.code, 130, r.stderr);
     assert.equal(existsSync(marker), false, 'maintenance mode stayed on after SIGTERM');
