@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { newMasterKey } from '../crypto/keys.ts';
 import { pseudoRandom } from '../testing/chunking.ts';
 import { blobId, BlobType, deriveBlobIdKeys } from './blob.ts';
@@ -43,4 +46,43 @@ test('close() finishes requests sent in the same turn before stopping the worker
   assert.equal(sealed.length, blobs.length);
   for (const s of sealed) assert.ok(s.data.length > 0);
   await assert.rejects(pool.seal(BlobType.data, ids[0], Buffer.from(blobs[0])), { code: 'INTERRUPTED' });
+});
+
+/** Files under `dir` this process has open. */
+async function openFilesUnder(dir: string): Promise<string[]> {
+  const open: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(`${dir}/`)) open.push(target);
+  }
+  return open;
+}
+
+test('workers read sealed chunks from pack files themselves and close them when the pool closes', async (t) => {
+  const { pool, blobs, ids } = fixture();
+  const dir = await mkdtemp(join(tmpdir(), 'envsnap-worker-pool-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  try {
+    // Each sealed blob in a pack file of its own, then written by a worker into one output file.
+    const sealed = await Promise.all(blobs.map((b, i) => pool.seal(BlobType.data, ids[i], Buffer.from(b))));
+    const out = await open(join(dir, 'out'), 'w');
+    try {
+      let position = 0;
+      const writes: Promise<void>[] = [];
+      for (const [i, s] of sealed.entries()) {
+        const path = join(dir, `pack-${i}`);
+        await writeFile(path, Buffer.concat([Buffer.alloc(7), s.data]));
+        writes.push(pool.writeTo(ids[i], s.flags, blobs[i].length, { path, offset: 7, length: s.data.length }, { fd: out.fd, position, sparse: false }));
+        position += blobs[i].length;
+      }
+      await Promise.all(writes);
+    } finally {
+      await out.close();
+    }
+    assert.ok((await readFile(join(dir, 'out'))).equals(Buffer.concat(blobs)));
+    assert.ok((await openFilesUnder(dir)).some((p) => p.includes('pack-')), 'the workers did not read the packs themselves (or closed each at once)');
+  } finally {
+    await pool.close();
+  }
+  assert.deepEqual(await openFilesUnder(dir), [], 'pack files left open after the pool closed');
 });
