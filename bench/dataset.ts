@@ -188,7 +188,7 @@ export function ensureDataset(dir: string, spec: DatasetSpec, progress: (message
     }
     const stats = treeStats(dir);
     if (stats.files === stamp.files && stats.bytes === stamp.bytes) {
-      writeStamp(dir, { ...stamp, state: 'pristine' });
+      if (stamp.state === 'changed') writeStamp(dir, { ...stamp, state: 'pristine' });
       return { ...stats, reused: true };
     }
   }

@@ -20,6 +20,11 @@ function listing(root: string): Map<string, { sha256: string; ino: number }> {
   return out;
 }
 
+/** Relative paths of the folders below `root`, sorted. */
+function folders(root: string): string[] {
+  return (readdirSync(root, { recursive: true }) as string[]).filter((rel) => lstatSync(join(root, rel)).isDirectory()).sort();
+}
+
 describe('benchmark data set', () => {
   it('a changed data set is changed back in place: same content, same files, no new inodes', async (t) => {
     const dir = join(await tempDir(t), 'data');
@@ -28,7 +33,7 @@ describe('benchmark data set', () => {
     const first = ensureDataset(dir, spec, quiet);
     assert.equal(first.reused, false);
     const pristine = listing(dir);
-    const dirs = (readdirSync(dir, { recursive: true }) as string[]).filter((rel) => lstatSync(join(dir, rel)).isDirectory()).sort();
+    const dirs = folders(dir);
 
     const change = applyChange(dir, spec);
     assert.ok(change.mediaAdded > 0 && change.mediaRewritten > 0 && change.logsAppended > 0);
@@ -46,7 +51,6 @@ describe('benchmark data set', () => {
       // The dump is edited through a renamed copy; every other file keeps its inode.
       if (!rel.endsWith('.sql')) assert.equal(reverted.get(rel)!.ino, f.ino, `${rel} was replaced, not rewritten`);
     }
-    const dirsAfter = (readdirSync(dir, { recursive: true }) as string[]).filter((rel) => lstatSync(join(dir, rel)).isDirectory()).sort();
-    assert.deepEqual(dirsAfter, dirs, 'folders made by the change were left (or others removed)');
+    assert.deepEqual(folders(dir), dirs, 'folders made by the change were left (or others removed)');
   });
 });

@@ -17,6 +17,7 @@ import {
   lockFiles,
   oneErrorLine,
   packFiles,
+  packsWritten,
   pseudoRandom,
   repoState,
   runCli,
@@ -300,8 +301,7 @@ describe('bad input and failures', { concurrency: 2 }, () => {
       running.child.kill('SIGKILL');
     });
     // A written pack means the run is well past taking its lock.
-    const tooLate = 'the snapshot finished before it could be interrupted: make the tree bigger';
-    if ((await stopWhenSeen(running, { dir: join(repo, 'data'), name: /^[0-9a-f]{64}$/, recursive: true }, 'the snapshot to write a pack')) === 'exited') await failFinished(running, tooLate);
+    await stopAtWork(running, packsWritten(repo), 'the snapshot to write a pack', 'the snapshot finished before it could be interrupted: make the tree bigger');
     running.child.kill('SIGINT');
     running.child.kill('SIGCONT');
     const r = await running.done;
@@ -325,8 +325,7 @@ describe('bad input and failures', { concurrency: 2 }, () => {
     t.after(() => {
       running.child.kill('SIGKILL');
     });
-    const tooLate = 'the restore finished before it could be interrupted: make the tree bigger';
-    if ((await stopWhenSeen(running, { dir: target, name: /./ }, 'the restore to start writing')) === 'exited') await failFinished(running, tooLate);
+    await stopAtWork(running, { dir: target, name: /./ }, 'the restore to start writing', 'the restore finished before it could be interrupted: make the tree bigger');
     running.child.kill('SIGINT');
     running.child.kill('SIGCONT');
     const r = await running.done;
@@ -440,6 +439,11 @@ async function snapshotHoldingItsLock(t: TestContext, repo: string, src: string,
   t.after(() => {
     running.child.kill('SIGKILL');
   });
-  if ((await stopWhenSeen(running, { dir: join(repo, 'locks'), name: /^[0-9a-f]{64}$/ }, waitingFor)) === 'exited') await failFinished(running, tooLate);
+  await stopAtWork(running, { dir: join(repo, 'locks'), name: /^[0-9a-f]{64}$/ }, waitingFor, tooLate);
   return running;
+}
+
+/** stopWhenSeen, failing with `tooLate` (and how the process ended) when it ends first. */
+async function stopAtWork(running: Spawned, watch: Parameters<typeof stopWhenSeen>[1], what: string, tooLate: string): Promise<void> {
+  if ((await stopWhenSeen(running, watch, what)) === 'exited') await failFinished(running, tooLate);
 }

@@ -18,6 +18,7 @@ import {
   makeFixtureTree,
   oneErrorLine,
   packFiles,
+  packsWritten,
   runCli,
   runJson,
   runOk,
@@ -119,8 +120,7 @@ describe('envsnap copy', { concurrency: 2 }, () => {
     const snap = await runJson<{ snapshotId: string }>(['snapshot:create'], { repo: srcRepo, cwd: src });
 
     const sp = spawnCli(['--json', 'copy', '--to', dstRepo], { repo: srcRepo, env: toPassword });
-    const packs = { dir: join(dstRepo, 'data'), name: /^[0-9a-f]{64}$/, recursive: true, count: 2 };
-    if ((await stopWhenSeen(sp, packs, 'two packs in the destination', 120_000)) === 'stopped') sp.child.kill('SIGKILL');
+    if ((await stopWhenSeen(sp, packsWritten(dstRepo, 2), 'two packs in the destination', 120_000)) === 'stopped') sp.child.kill('SIGKILL');
     const killed = await sp.done;
     assert.equal(killed.signal, 'SIGKILL', `the copy finished before it was killed (exit ${killed.code}): the data is too small for this machine\n${killed.stderr}`);
     const left = await packFiles(dstRepo);

@@ -16,6 +16,7 @@ import {
   diffTrees,
   listSnapshotIds,
   packFiles,
+  packsWritten,
   pseudoRandom,
   runCli,
   runJson,
@@ -137,7 +138,7 @@ describe('kill -9 during snapshot:create', { concurrency: 1 }, () => {
       const sp = spawnCli(['--json', 'snapshot:create'], { repo, cwd: src });
       const { result, killed } = await killWhen(sp, async (exited) => {
         if (m.ms !== undefined) await sleep(m.ms);
-        else await stopWhenSeen(sp, { dir: join(repo, 'data'), name: /^[0-9a-f]{64}$/, recursive: true, count: packsBefore.size + m.packs! }, `pack ${m.packs}`, 120_000);
+        else await stopWhenSeen(sp, packsWritten(repo, packsBefore.size + m.packs!), `pack ${m.packs}`, 120_000);
       });
       const killedPacks = await newPacks();
       const killedPackBytes = killedPacks.reduce((n, p) => n + p.size, 0);

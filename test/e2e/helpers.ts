@@ -117,6 +117,11 @@ export async function stopWhenSeen(
   }
 }
 
+/** For stopWhenSeen: `count` pack files in the repository at `repo` (complete ones, not temp files). */
+export function packsWritten(repo: string, count = 1): { dir: string; name: RegExp; recursive: boolean; count: number } {
+  return { dir: join(repo, 'data'), name: /^[0-9a-f]{64}$/, recursive: true, count };
+}
+
 /** Worker source for stopWhenSeen. */
 const STOP_WHEN_SEEN = `
 const { readdirSync } = require('node:fs');
