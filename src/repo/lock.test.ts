@@ -6,7 +6,8 @@ import { MemoryLogger, silentLogger } from '../core/logger.ts';
 import { MemoryStore } from '../storage/memory/memory-store.ts';
 import { Names } from '../storage/blob-store.ts';
 import { Repository } from './repository.ts';
-import { acquireLock, listLocks, removeLocks, withLock, STALE_AFTER_MS } from './lock.ts';
+import { acquireLock, listLocks, removeLocks, withLock } from './lock.ts';
+import { DEFAULT_MARGINS } from './safety-margins.ts';
 
 describe('locks', () => {
   it('lets shared locks coexist and keeps an exclusive lock out', async () => {
@@ -27,7 +28,7 @@ describe('locks', () => {
     const clock = new FakeClock();
     const repo = await Repository.init(new MemoryStore(), 'pw', { clock });
     await acquireLock(repo, { exclusive: true, operation: 'prune', logger: silentLogger }); // never released
-    clock.advance(STALE_AFTER_MS + 1);
+    clock.advance(DEFAULT_MARGINS.lockStaleAgeMs + 1);
     const logger = new MemoryLogger();
     const lock = await acquireLock(repo, { exclusive: false, operation: 'snapshot', logger });
     assert.match(logger.warnings().join('\n'), /ignoring stale exclusive lock by prune/);
