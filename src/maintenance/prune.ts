@@ -21,7 +21,7 @@
  *
  * Before each step that changes the index or deletes, prune verifies that its own lock still holds
  * (it may have stalled long enough for another host to judge it stale).
- * Unindexed leftovers are what check reports as warnings; the next prune removes them.
+ * Unindexed leftovers are what check reports as warnings; a prune once they are older than the margin removes them.
  * After a prune the Repository's in-memory index (if it was loaded) is stale: reopen the repository.
  * The steps are exported so tests can stop between them as a crash would.
  */

@@ -79,4 +79,21 @@ describe('locks', () => {
     repo.store.delete = del;
     assert.match(logger.warnings().join('\n'), /could not remove lock .*storage went away/);
   });
+
+  it('refreshes a held lock at the stored interval, and once it is removed neither writes it back nor verifies', async () => {
+    const repo = await Repository.init(new MemoryStore(), 'pw', { clock: systemClock });
+    await repo.saveMargins({ lockRefreshMs: 1000, lockStaleAgeMs: 5000, clockSkewMs: 0, unreferencedMinAgeMs: 6000 });
+    const lock = await acquireLock(repo, { exclusive: false, operation: 'snapshot', logger: silentLogger });
+    const [{ time: first }] = await listLocks(repo);
+    await new Promise((r) => setTimeout(r, 1300));
+    const [{ time: refreshed }] = await listLocks(repo);
+    assert.ok(refreshed > first, 'refreshed within the interval');
+    await lock.verify();
+
+    await removeLocks(repo, true);
+    await new Promise((r) => setTimeout(r, 1300));
+    assert.deepEqual(await listLocks(repo), [], 'the refresh after the removal did not write it back');
+    await assert.rejects(lock.verify(), (err: unknown) => isEnvsnapError(err, 'LOCKED') && /^snapshot stopped before committing: its repository lock [0-9a-f]{8} was removed/.test(err.message));
+    await lock.release();
+  });
 });

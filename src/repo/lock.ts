@@ -142,6 +142,8 @@ export async function acquireLock(repo: Repository, opts: { exclusive: boolean; 
   }
 }
 
+const REMOVED = 'was removed (by "envsnap unlock", or by a host that judged it stale)';
+
 async function acquireOnce(repo: Repository, opts: { exclusive: boolean; operation: string; logger: Logger }): Promise<HeldLock> {
   const id = randomBytes(32).toString('hex');
   const name = Names.lock(id);
@@ -171,7 +173,7 @@ async function acquireOnce(repo: Repository, opts: { exclusive: boolean; operati
   const refresh = async (): Promise<void> => {
     if (!stillSafe(repo.clock.now())) return;
     if (!(await repo.store.stat(name))) {
-      lost = 'was removed (by "envsnap unlock", or by a host that judged it stale)';
+      lost = REMOVED;
       return;
     }
     const fresh = info();
@@ -183,7 +185,7 @@ async function acquireOnce(repo: Repository, opts: { exclusive: boolean; operati
     id,
     async verify() {
       await refreshing;
-      if (stillSafe(repo.clock.now()) && !(await repo.store.stat(name))) lost = 'was removed (by "envsnap unlock", or by a host that judged it stale)';
+      if (stillSafe(repo.clock.now()) && !(await repo.store.stat(name))) lost = REMOVED;
       if (lost) {
         throw new EnvsnapError(
           'LOCKED',
