@@ -21,7 +21,7 @@ import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import { shortId } from '../core/ids.ts';
 import { resolveSecret } from '../config/secrets.ts';
 import type { EnvironmentConfig } from '../config/project-config.ts';
-import { withLock } from '../repo/lock.ts';
+import { withLock, type LockCheck } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { BlobIdMap, TreeCopier, type TreePair } from '../snapshot/copier.ts';
 import { listSnapshotIds, listSnapshots, loadSnapshot, resolveSnapshot, saveSnapshot, type Snapshot, type SnapshotManifest } from '../snapshot/manifest.ts';
@@ -63,12 +63,12 @@ export async function copySnapshots(ctx: AppContext, src: Repository, dst: Repos
   }
   const lock = { exclusive: false, operation: 'copy', logger: ctx.logger };
   return withLock(src, lock, () =>
-    withLock(dst, lock, async () => {
+    withLock(dst, lock, async (dstLock) => {
       const all = await listSnapshots(src);
       const chosen = await selectSnapshots(src, all, selection);
       await src.loadIndex();
       await dst.loadIndex();
-      const adoptedPacks = await dst.adoptUnindexedPacks();
+      const adoptedPacks = await dst.adoptUnindexedPacks(dstLock);
       if (adoptedPacks > 0) ctx.logger.info(`reusing ${adoptedPacks} pack(s) left in ${dst.store.location} by an interrupted run`);
       const present = new Set(await listSnapshotIds(dst));
       const ids = new BlobIdMap();
@@ -80,7 +80,7 @@ export async function copySnapshots(ctx: AppContext, src: Repository, dst: Repos
         }
         ctx.logger.info(`copying snapshot ${shortId(snap.id)} of ${snap.time}${snap.env ? ` (${snap.env})` : ''}`);
         const ref = await referencePair(dst, all, snap, present);
-        snapshots.push(await copyOne(ctx, src, dst, snap, ref, ids));
+        snapshots.push(await copyOne(ctx, src, dst, snap, ref, ids, dstLock));
         present.add(snap.id);
       }
       return { snapshots, adoptedPacks };
@@ -88,8 +88,8 @@ export async function copySnapshots(ctx: AppContext, src: Repository, dst: Repos
   );
 }
 
-async function copyOne(ctx: AppContext, src: Repository, dst: Repository, snap: Snapshot, ref: TreePair | undefined, ids: BlobIdMap): Promise<CopiedSnapshot> {
-  const saver = dst.newSaver();
+async function copyOne(ctx: AppContext, src: Repository, dst: Repository, snap: Snapshot, ref: TreePair | undefined, ids: BlobIdMap, dstLock: LockCheck): Promise<CopiedSnapshot> {
+  const saver = dst.newSaver({ lock: dstLock });
   const copier = new TreeCopier(src, dst, saver, { progress: ctx.progress, ids });
   let tree: string;
   try {
@@ -102,7 +102,7 @@ async function copyOne(ctx: AppContext, src: Repository, dst: Repository, snap: 
   }
   const { id, ...fields } = snap;
   const manifest: SnapshotManifest = { ...fields, tree, copiedFrom: { repository: src.config.id, time: new Date(ctx.clock.now()).toISOString() } };
-  await saveSnapshot(dst, manifest, id);
+  await saveSnapshot(dst, manifest, dstLock, id);
   ctx.progress.done();
   return {
     id,

@@ -77,14 +77,14 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
     throw new EnvsnapError('INVALID_ARGUMENT', `environment ${env.name} has nothing to snapshot${input.backupType ? ` with --type ${input.backupType}` : ''} (no mounts and no databases): add them to envsnap.yaml, or choose another --type`);
   }
 
-  return withLock(repo, { exclusive: false, operation: 'snapshot', logger: ctx.logger }, async () => {
+  return withLock(repo, { exclusive: false, operation: 'snapshot', logger: ctx.logger }, async (lock) => {
     await repo.loadIndex();
-    const adopted = await repo.adoptUnindexedPacks();
+    const adopted = await repo.adoptUnindexedPacks(lock);
     if (adopted > 0) ctx.logger.info(`reusing ${adopted} pack(s) left by an interrupted run`);
     const parentFiles = withMounts && !input.mountsFrom ? await findParentFilesTree(repo, input.project, env.name, env.mounts) : undefined;
 
     const opened: { spec: SourceSpec; source: Source }[] = [];
-    const saver = repo.newSaver();
+    const saver = repo.newSaver({ lock });
     // Fixed metadata (time 0) for source files, so an unchanged source gives the very same trees: the time is in the manifest.
     const builder = new EntryTreeBuilder(repo, saver, { mtimeNs: '0' });
     try {
@@ -225,7 +225,7 @@ export async function createEnvironmentSnapshot(ctx: AppContext, repo: Repositor
         programVersion: PROGRAM_VERSION,
         environment,
       };
-      const id = await saveSnapshot(repo, manifest);
+      const id = await saveSnapshot(repo, manifest, lock);
       ctx.progress.done();
       if (offFailed) {
         throw new EnvsnapError(

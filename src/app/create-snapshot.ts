@@ -62,12 +62,12 @@ export async function createSnapshot(ctx: AppContext, repo: Repository, input: C
   }
   const excludes = input.excludes ?? [];
   if (repo.store.localPath) repo.onWorkersStart = optimizeForSize;
-  return withLock(repo, { exclusive: false, operation: 'snapshot', logger: ctx.logger }, async () => {
+  return withLock(repo, { exclusive: false, operation: 'snapshot', logger: ctx.logger }, async (lock) => {
     await repo.loadIndex();
-    const adoptedPacks = await repo.adoptUnindexedPacks();
+    const adoptedPacks = await repo.adoptUnindexedPacks(lock);
     if (adoptedPacks > 0) ctx.logger.info(`reusing ${adoptedPacks} pack(s) left by an interrupted run`);
     const parent = input.parent === false ? undefined : await findParent(repo, root, paths, input.env, input.parent);
-    const saver = repo.newSaver();
+    const saver = repo.newSaver({ lock });
     const archiver = new Archiver(repo, saver, {
       root,
       selection: selectionFromPaths(paths),
@@ -107,7 +107,7 @@ export async function createSnapshot(ctx: AppContext, repo: Repository, input: C
       },
       programVersion: PROGRAM_VERSION,
     };
-    const id = await saveSnapshot(repo, manifest);
+    const id = await saveSnapshot(repo, manifest, lock);
     ctx.progress.done();
     return { snapshot: { ...manifest, id }, adoptedPacks };
   });

@@ -24,7 +24,7 @@ describe('command table', () => {
   it('registers every command when none is named (overview help, a misspelt command)', async () => {
     const program = new Command('envsnap');
     await registerCommands(program, ['snapshot:craete']);
-    assert.equal(program.commands.length, 37);
+    assert.equal(program.commands.length, 38);
   });
 
   it('tells the commands that open the repository of --repo / ENVSNAP_REPO from the others', () => {

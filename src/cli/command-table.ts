@@ -25,6 +25,7 @@ const COMMANDS: readonly (readonly [names: readonly string[], load: Registrar])[
   [['expire'], () => import('./commands/expire.ts')],
   [['key:list', 'key:add', 'key:remove', 'key:passwd'], () => import('./commands/keys.ts')],
   [['unlock'], () => import('./commands/unlock.ts')],
+  [['repo:settings'], () => import('./commands/repo-settings.ts')],
   [['env:discover'], () => import('./commands/env-discover.ts')],
   [['env:list'], () => import('./commands/env-list.ts')],
   [['policy:show'], () => import('./commands/policy-show.ts')],
@@ -41,7 +42,7 @@ const COMMANDS: readonly (readonly [names: readonly string[], load: Registrar])[
 /** The commands that open the repository given by --repo or ENVSNAP_REPO (with its password). */
 const OPEN_REPOSITORY: ReadonlySet<string> = new Set([
   'snapshot:create', 'backup', 'snapshot:list', 'snapshot:info', 'snapshot:restore', 'snapshot:delete', 'snapshot:pin', 'snapshot:unpin',
-  'snapshot:diff', 'snapshot:export', 'snapshot:import', 'check', 'prune', 'expire', 'key:list', 'key:add', 'key:remove', 'key:passwd', 'unlock',
+  'snapshot:diff', 'snapshot:export', 'snapshot:import', 'check', 'prune', 'expire', 'key:list', 'key:add', 'key:remove', 'key:passwd', 'unlock', 'repo:settings',
 ]);
 
 /** The table's entries of the commands named among `args`: any argument equal to a name or alias counts. */

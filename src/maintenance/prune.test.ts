@@ -19,6 +19,7 @@ import { restoreSnapshot } from '../app/restore-snapshot.ts';
 import { BlobType } from '../repo/blob.ts';
 import { PackWriter } from '../repo/pack-writer.ts';
 import { Repository } from '../repo/repository.ts';
+import { DEFAULT_MARGINS } from '../repo/safety-margins.ts';
 import { deleteSnapshot, type Snapshot } from '../snapshot/manifest.ts';
 import { FaultyStore } from '../storage/faulty/faulty-store.ts';
 import { LocalStore } from '../storage/local/local-store.ts';
@@ -26,6 +27,8 @@ import { quietContext, tempRepo, writeFiles, type TempRepo } from '../testing/te
 import { deleteObsoletePacks, deleteOldIndexFiles, planPrune, pruneRepository, repackPacks, writePrunedIndex } from './prune.ts';
 
 const ctx = quietContext;
+/** A context whose clock is past the margin after which prune may delete packs no index lists. */
+const afterMargin = { ...ctx, clock: { now: () => Date.now() + DEFAULT_MARGINS.unreferencedMinAgeMs + 60_000 } };
 
 /** Every file below dir (relative path → contents). */
 async function readTree(dir: string): Promise<Map<string, Buffer>> {
@@ -148,7 +151,7 @@ describe('pruneRepository', () => {
     await assertHealthy(s2, expected);
   });
 
-  it('removes packs no index lists and no snapshot uses', async () => {
+  it('keeps a pack no index lists while it is younger than the margin, and deletes it once older', async () => {
     const src = join(tmp, 'src');
     await writeFiles(src, { 'f.txt': 'f' });
     const repo = await reopen();
@@ -161,9 +164,16 @@ describe('pruneRepository', () => {
     await writer.flush();
     assert.equal((await repo.listPacks()).size, 3, 'the snapshot\'s data and tree packs and the stray one');
 
-    const stats = await prune(ctx, await reopen(), {});
+    // Just written: it may be a snapshot's upload whose index is still to come.
+    const early = await prune(ctx, await reopen(), {});
+    assert.equal(early.packsDeleted, 0);
+    assert.equal(early.youngPacksKept, 1);
+    assert.equal((await (await reopen()).listPacks()).size, 3);
+
+    const stats = await prune(afterMargin, await reopen(), {});
     assert.equal(stats.packsDeleted, 1);
     assert.equal(stats.unindexedPacksDeleted, 1);
+    assert.equal(stats.youngPacksKept, 0);
     assert.equal(stats.indexFilesReplaced, 0, 'the index did not need rewriting');
     assert.equal((await (await reopen()).listPacks()).size, 2);
     await assertHealthy(s, await readTree(src));
@@ -235,7 +245,7 @@ describe('pruneRepository', () => {
 
       // The steps of pruneRepository, cut short as a kill -9 would.
       repo = await reopen();
-      const plan = await planPrune(repo, { logger: silentLogger });
+      const plan = await planPrune(repo, { logger: silentLogger, clock: systemClock });
       assert.equal(plan.repack.length, 2, "s1's data pack (gone.bin) and tree pack (its root tree; the sub tree is s2's too)");
       assert.equal(plan.remove.length, 2, 'the data and tree packs of snapshot a');
       const newPacks = await repackPacks(repo, plan, { logger: silentLogger });
@@ -248,8 +258,8 @@ describe('pruneRepository', () => {
       // Between writing the new index and deleting the old ones, both index every pack: nothing is left over.
       await assertHealthy(s2, expected, { leftovers: stopAfter !== 'index' });
 
-      // A full prune afterwards converges: nothing but the live data remains, and no warnings.
-      const stats = await prune(ctx, await reopen(), {});
+      // A full prune once the leftovers are older than the margin converges: nothing but the live data remains, and no warnings.
+      const stats = await prune(afterMargin, await reopen(), {});
       assert.ok(stats.packsDeleted + stats.packsRepacked >= 1);
       await assertHealthy(s2, expected);
       const packs = await (await reopen()).listPacks();

@@ -7,7 +7,9 @@
  *            blob ids (any unreadable snapshot or tree, or used blob not found: stop, nothing changed);
  *            classify packs: fully used → keep; fully unused → delete; partly used with more than
  *            maxUnusedPercent unused bytes → repack; in the store but in no index → delete, unless a
- *            snapshot uses a blob in it (an index file was lost) — then it is treated like any pack.
+ *            snapshot uses a blob in it (an index file was lost) — then it is treated like any pack —
+ *            or it is younger than the prune.unreferenced-min-age margin (by the store's time for it):
+ *            then it may be a writer's upload whose index is not written yet, and it stays as it is.
  *   repack   copy the used blobs of repacked packs into new packs, sealed bytes as they are (a blob's
  *            associated data binds its type and id, not its pack), each verified on the way.
  *            Stopped here: the new packs are unindexed leftovers.
@@ -17,7 +19,9 @@
  *   delete   delete the obsolete packs, then stale temp files of interrupted writes, then pins whose
  *            snapshot was deleted (pins/, see FORMAT.md).
  *
- * Unindexed leftovers are what check reports as warnings; the next prune removes them.
+ * Before each step that changes the index or deletes, prune verifies that its own lock still holds
+ * (it may have stalled long enough for another host to judge it stale).
+ * Unindexed leftovers are what check reports as warnings; a prune once they are older than the margin removes them.
  * After a prune the Repository's in-memory index (if it was loaded) is stale: reopen the repository.
  * The steps are exported so tests can stop between them as a crash would.
  */
@@ -26,12 +30,13 @@ import type { Clock } from '../core/clock.ts';
 import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import { isHexId, shortId } from '../core/ids.ts';
 import type { Logger, Progress } from '../core/logger.ts';
-import { Names, type BlobStore } from '../storage/blob-store.ts';
+import { Names, idOf, type BlobStore } from '../storage/blob-store.ts';
 import { BlobType } from '../repo/blob.ts';
 import { writeIndexFile } from '../repo/blob-saver.ts';
 import { MasterIndex, type IndexPack } from '../repo/index.ts';
 import { withLock } from '../repo/lock.ts';
 import { PackWriter } from '../repo/pack-writer.ts';
+import { formatSpan } from '../repo/safety-margins.ts';
 import type { PackEntry } from '../repo/pack.ts';
 import type { Repository } from '../repo/repository.ts';
 import { listSnapshotIds, loadSnapshot } from '../snapshot/manifest.ts';
@@ -58,6 +63,8 @@ export interface PruneStats {
   packsWritten: number;
   /** Of packsDeleted, the ones no index listed. */
   unindexedPacksDeleted: number;
+  /** Packs no index lists left in place for being younger than prune.unreferenced-min-age (or of unknown age). */
+  youngPacksKept: number;
   /** Packs the index named that were already missing from the store; dropped from the index. */
   missingPacksDropped: number;
   /** Pack bytes deleted minus pack bytes written (estimated for a dry run). */
@@ -90,6 +97,8 @@ export interface PrunePlan {
   remove: (PackPlan & { indexed: boolean })[];
   /** Packs an index names that are not in the store. */
   missing: string[];
+  /** Unindexed packs nothing uses, left in place because they are younger than the margin. */
+  young: number;
   /** Whether a new index must replace the old ones (something indexed goes away, or an unindexed pack is kept). */
   rewriteIndex: boolean;
   /** Every blob id (hex) some snapshot uses. */
@@ -105,7 +114,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export async function pruneRepository(repo: Repository, opts: PruneOptions): Promise<PruneStats> {
   const dryRun = opts.dryRun === true;
   // A dry run changes nothing, so a shared lock is enough; packs a running snapshot is writing then show up as unindexed leftovers.
-  return withLock(repo, { exclusive: !dryRun, operation: dryRun ? 'prune --dry-run' : 'prune', logger: opts.logger }, async () => {
+  return withLock(repo, { exclusive: !dryRun, operation: dryRun ? 'prune --dry-run' : 'prune', logger: opts.logger }, async (lock) => {
     const plan = await planPrune(repo, opts);
     const stats = planStats(plan, dryRun);
     if (dryRun) {
@@ -116,8 +125,11 @@ export async function pruneRepository(repo: Repository, opts: PruneOptions): Pro
     stats.packsWritten = newPacks.length;
     const written = newPacks.reduce((n, p) => n + p.size, 0);
     stats.bytesFreed = removedBytes(plan) - written;
+    await lock.verify();
     await writePrunedIndex(repo, plan, newPacks, opts.logger);
+    await lock.verify();
     await deleteOldIndexFiles(repo, plan, opts.logger);
+    await lock.verify();
     await deleteObsoletePacks(repo, plan, opts.logger);
     stats.tempFilesRemoved = await removeStaleTempFiles(repo.store, opts.clock);
     stats.stalePinsRemoved = await removeStalePins(repo);
@@ -142,6 +154,7 @@ function planStats(plan: PrunePlan, dryRun: boolean): PruneStats {
     packsKept: plan.keep.size,
     packsWritten: 0,
     unindexedPacksDeleted: plan.remove.filter((p) => !p.indexed).length,
+    youngPacksKept: plan.young,
     missingPacksDropped: plan.rewriteIndex ? plan.missing.length : 0,
     bytesFreed: removedBytes(plan) - bytesRepacked,
     bytesRepacked,
@@ -159,10 +172,12 @@ interface Candidate {
   /** Distinct entries (by id). */
   entries: PackEntry[];
   indexed: boolean;
+  /** Unindexed and younger than the margin: never deleted or repacked. */
+  young: boolean;
 }
 
 /** Step (a) and (b): everything prune needs to know, read-only. Throws (changing nothing) when it is not safe to go on. */
-export async function planPrune(repo: Repository, opts: { maxUnusedPercent?: number; logger: Logger; progress?: Progress }): Promise<PrunePlan> {
+export async function planPrune(repo: Repository, opts: { maxUnusedPercent?: number; logger: Logger; progress?: Progress; clock: Clock }): Promise<PrunePlan> {
   const maxUnused = opts.maxUnusedPercent ?? 5;
   if (!(maxUnused >= 0 && maxUnused <= 100)) {
     throw new EnvsnapError('INVALID_ARGUMENT', `max unused ${maxUnused}% is out of range: give a percentage from 0 to 100`);
@@ -194,23 +209,31 @@ export async function planPrune(repo: Repository, opts: { maxUnusedPercent?: num
   }
 
   // -- packs in the store; unindexed ones are read by header in case a lost index file listed them.
-  const stored = await repo.listPacks();
+  const stored = await repo.listPackInfos();
   const missing = [...fromIndex.keys()].filter((id) => !stored.has(id));
   if (missing.length > 0) logger.warn(`${missing.length} pack(s) named in the index are missing from the repository: ${missing.map(shortId).join(', ')}`);
   const candidates: Candidate[] = [];
   for (const [packId, m] of fromIndex) {
-    const size = stored.get(packId);
-    if (size !== undefined) candidates.push({ packId, size, entries: [...m.values()], indexed: true });
+    const size = stored.get(packId)?.size;
+    if (size !== undefined) candidates.push({ packId, size, entries: [...m.values()], indexed: true, young: false });
   }
   const remove: (PackPlan & { indexed: boolean })[] = [];
-  const unindexed = [...stored].filter(([id]) => !fromIndex.has(id));
-  await mapLimit(unindexed, 8, async ([packId, size]) => {
+  const minAge = repo.margins.unreferencedMinAgeMs;
+  const now = opts.clock.now();
+  const unindexed = [...stored.values()].filter((b) => !fromIndex.has(idOf(b.name)));
+  const undated = unindexed.filter((b) => b.modified === undefined).length;
+  if (undated > 0) logger.warn(`${undated} pack(s) no index lists are kept: ${repo.store.location} does not report when they were written, so they may be uploads still in progress`);
+  let young = 0;
+  await mapLimit(unindexed, 8, async ({ name, size, modified }) => {
+    const packId = idOf(name);
+    const isYoung = modified === undefined || now - modified < minAge;
     try {
-      candidates.push({ packId, size, entries: dedupe(await repo.readPackHeader(packId, size)), indexed: false });
+      candidates.push({ packId, size, entries: dedupe(await repo.readPackHeader(packId, size)), indexed: false, young: isYoung });
     } catch (err) {
       if (!isEnvsnapError(err, 'CORRUPT')) throw err;
       // A damaged header of an unindexed pack: a leftover nothing can use (a snapshot needing it is caught below).
-      remove.push({ packId, size, indexed: false });
+      if (isYoung) young++;
+      else remove.push({ packId, size, indexed: false });
     }
   });
   // Indexed packs first, so lookups prefer them; the order also makes the choice of copies deterministic.
@@ -296,9 +319,11 @@ export async function planPrune(repo: Repository, opts: { maxUnusedPercent?: num
   const partly: (PackPlan & { used: PackEntry[] })[] = [];
   for (const c of candidates) {
     const mine = c.entries.filter((e) => chosen.get(e.id.toString('hex')) === c.packId);
-    if (mine.length === 0) {
+    if (c.young && mine.length === 0) {
+      young++; // perhaps a writer's upload: left as it is, unindexed
+    } else if (mine.length === 0) {
       remove.push({ packId: c.packId, size: c.size, indexed: c.indexed });
-    } else if (mine.length === c.entries.length) {
+    } else if (mine.length === c.entries.length || c.young) {
       keep.set(c.packId, c.entries);
     } else {
       const usedBytes = mine.reduce((n, e) => n + e.length, 0);
@@ -323,10 +348,13 @@ export async function planPrune(repo: Repository, opts: { maxUnusedPercent?: num
   for (const hex of before) if (!after.has(hex)) blobsRemoved++;
 
   const rewriteIndex = repack.length > 0 || missing.length > 0 || remove.some((p) => p.indexed) || candidates.some((c) => !c.indexed && keep.has(c.packId));
-  const plan: PrunePlan = { indexFiles, keep, repack, remove, missing, rewriteIndex, used, blobsRemoved, snapshots, trees: walk.trees };
+  const plan: PrunePlan = { indexFiles, keep, repack, remove, missing, young, rewriteIndex, used, blobsRemoved, snapshots, trees: walk.trees };
   logger.info(
     `plan: keep ${keep.size} pack(s), repack ${repack.length}, delete ${remove.length}${rewriteIndex ? `, replace ${indexFiles.length} index file(s)` : ''}`,
   );
+  if (young > 0) {
+    logger.info(`keeping ${young} pack(s) no index lists: younger than prune.unreferenced-min-age (${formatSpan(minAge)}), they may be uploads of a snapshot still running`);
+  }
   return plan;
 }
 

@@ -40,6 +40,7 @@ export class BlobSaver {
   private readonly pool: () => WorkerPool;
   private readonly maxInFlight: number;
   private readonly checkpointPacks: number;
+  private readonly beforeIndexWrite: () => Promise<void>;
 
   constructor(opts: {
     store: BlobStore;
@@ -50,7 +51,10 @@ export class BlobSaver {
     packSize: number;
     maxInFlight?: number;
     checkpointPacks?: number;
+    /** Runs before each index file is written and stops the write by throwing (the writer's lock check). */
+    beforeIndexWrite: () => Promise<void>;
   }) {
+    this.beforeIndexWrite = opts.beforeIndexWrite;
     this.store = opts.store;
     this.master = opts.master;
     this.idKeys = deriveBlobIdKeys(opts.master.id);
@@ -187,6 +191,7 @@ export class BlobSaver {
 
   private async writeIndex(): Promise<void> {
     if (this.unsaved.length === 0) return;
+    await this.beforeIndexWrite();
     const packs = this.unsaved;
     this.unsaved = [];
     await writeIndexFile(this.store, this.master.encrypt, packs);

@@ -1,18 +1,22 @@
 /**
  * Repository config: the sealed settings every writer must share — the repository id, the chunker
- * seed and sizes, the target pack size. Written once by init and never changed.
+ * seed and sizes, the target pack size (written once by init and never changed), and the safety
+ * margins (`repo:settings` changes them; absent in repositories made before they existed).
  */
 import { randomBytes } from 'node:crypto';
 import { seal, open, adFor } from '../crypto/aead.ts';
 import { EnvsnapError } from '../core/errors.ts';
 import { DEFAULT_CHUNKER, type ChunkerParams } from './chunker.ts';
 import { FORMAT_VERSION } from './format.ts';
+import type { SafetyMargins } from './safety-margins.ts';
 
 export interface RepoConfig {
   version: number;
   id: string;
   chunker: ChunkerParams & { seed: string };
   packSize: number;
+  /** Absent or partial: the defaults fill in (see resolveMargins). */
+  margins?: Partial<SafetyMargins>;
 }
 
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;

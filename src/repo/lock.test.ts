@@ -6,7 +6,8 @@ import { MemoryLogger, silentLogger } from '../core/logger.ts';
 import { MemoryStore } from '../storage/memory/memory-store.ts';
 import { Names } from '../storage/blob-store.ts';
 import { Repository } from './repository.ts';
-import { acquireLock, listLocks, removeLocks, withLock, STALE_AFTER_MS } from './lock.ts';
+import { acquireLock, listLocks, removeLocks, withLock } from './lock.ts';
+import { DEFAULT_MARGINS } from './safety-margins.ts';
 
 describe('locks', () => {
   it('lets shared locks coexist and keeps an exclusive lock out', async () => {
@@ -27,7 +28,7 @@ describe('locks', () => {
     const clock = new FakeClock();
     const repo = await Repository.init(new MemoryStore(), 'pw', { clock });
     await acquireLock(repo, { exclusive: true, operation: 'prune', logger: silentLogger }); // never released
-    clock.advance(STALE_AFTER_MS + 1);
+    clock.advance(DEFAULT_MARGINS.lockStaleAgeMs + 1);
     const logger = new MemoryLogger();
     const lock = await acquireLock(repo, { exclusive: false, operation: 'snapshot', logger });
     assert.match(logger.warnings().join('\n'), /ignoring stale exclusive lock by prune/);
@@ -77,5 +78,22 @@ describe('locks', () => {
     );
     repo.store.delete = del;
     assert.match(logger.warnings().join('\n'), /could not remove lock .*storage went away/);
+  });
+
+  it('refreshes a held lock at the stored interval, and once it is removed neither writes it back nor verifies', async () => {
+    const repo = await Repository.init(new MemoryStore(), 'pw', { clock: systemClock });
+    await repo.saveMargins({ lockRefreshMs: 1000, lockStaleAgeMs: 5000, clockSkewMs: 0, unreferencedMinAgeMs: 6000 });
+    const lock = await acquireLock(repo, { exclusive: false, operation: 'snapshot', logger: silentLogger });
+    const [{ time: first }] = await listLocks(repo);
+    await new Promise((r) => setTimeout(r, 1300));
+    const [{ time: refreshed }] = await listLocks(repo);
+    assert.ok(refreshed > first, 'refreshed within the interval');
+    await lock.verify();
+
+    await removeLocks(repo, true);
+    await new Promise((r) => setTimeout(r, 1300));
+    assert.deepEqual(await listLocks(repo), [], 'the refresh after the removal did not write it back');
+    await assert.rejects(lock.verify(), (err: unknown) => isEnvsnapError(err, 'LOCKED') && /^snapshot stopped before committing: its repository lock [0-9a-f]{8} was removed/.test(err.message));
+    await lock.release();
   });
 });

@@ -1,17 +1,24 @@
 /**
  * Repository locks. Shared locks (snapshot, restore, check, delete) coexist; an exclusive lock
  * (prune) excludes every other lock. A lock is a sealed object `locks/<id>` naming host, pid and time,
- * refreshed every few minutes while held. A lock is stale when its process is known dead (same host,
- * no such pid) or it has not been refreshed for STALE_AFTER_MS; stale locks are reported and ignored,
- * and `envsnap unlock` removes them.
+ * refreshed every lock.refresh-interval while held. A lock is stale when its process is known dead
+ * (same host, no such pid) or it has not been refreshed for lock.stale-age; stale locks are reported
+ * and ignored, and `envsnap unlock` removes them. The times are the repository's safety margins
+ * (safety-margins.ts).
  *
  * Only plain put, get, list and delete are used — no atomic create-if-absent, which object stores
  * such as S3 do not all offer — so this works on every BlobStore: acquiring writes the lock first and
  * then lists the others, so of two racing processes at least one sees the other. A process that sees
  * a conflict removes its own lock and backs off for a random moment; if the conflicting locks are
  * gone by then (they were racers that backed off too) it tries again, a few times, else it fails
- * with LOCKED. Times in locks come from each writer's own clock: the staleness limit is several
+ * with LOCKED. Times in locks come from each writer's own clock: the stale age covers several
  * refresh intervals plus a margin for clocks that disagree between hosts.
+ *
+ * A process that stalls (a stopped VM, a suspended process) may come back to find its lock judged
+ * stale — and a prune may have run meanwhile and deleted data it deduplicated against. So a held
+ * lock is *lost* once it goes unrefreshed for longer than stale age − clock skew, or is found
+ * removed; writers call `verify` before each index file and before the manifest, and a lost lock
+ * fails there with LOCKED instead of committing.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
@@ -19,12 +26,8 @@ import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { Names, idOf } from '../storage/blob-store.ts';
 import type { Repository } from './repository.ts';
+import { formatSpan } from './safety-margins.ts';
 
-export const REFRESH_MS = 5 * 60 * 1000;
-/** How far apart the clocks of two hosts sharing a repository may be without a live lock looking stale. */
-export const CLOCK_SKEW_MARGIN_MS = 15 * 60 * 1000;
-/** Three missed refreshes plus the clock-skew margin: 30 minutes. */
-export const STALE_AFTER_MS = 3 * REFRESH_MS + CLOCK_SKEW_MARGIN_MS;
 /** Tries at acquiring when every conflicting lock turns out to have been a racer that backed off. */
 export const LOCK_ATTEMPTS = 3;
 /** Back-off after a conflict: random in [0, LOCK_BACKOFF_MS · attempt), so two racers part ways. */
@@ -39,7 +42,16 @@ export interface LockInfo {
   operation: string;
 }
 
-export interface HeldLock {
+/** What a writer needs of its lock: a check that it still protects the writer's work. */
+export interface LockCheck {
+  /**
+   * Resolves when the lock is still held and no other host can have judged it stale; rejects with
+   * LOCKED (and keeps rejecting) once it was found removed or went unrefreshed for too long.
+   */
+  verify(): Promise<void>;
+}
+
+export interface HeldLock extends LockCheck {
   readonly id: string;
   release(): Promise<void>;
 }
@@ -65,16 +77,20 @@ export async function listLocks(repo: Repository): Promise<LockView[]> {
       out.push({ id, exclusive: false, hostname: '?', pid: 0, username: '?', time: 0, operation: 'unknown', stale: true, staleReason: 'the lock file is damaged' });
       continue;
     }
-    const reason = staleReason(info, now);
+    const reason = staleReason(info, now, repo.margins.lockStaleAgeMs);
     out.push({ ...info, id, stale: reason !== undefined, staleReason: reason });
   }
   return out;
 }
 
-function staleReason(info: LockInfo, now: number): string | undefined {
+function staleReason(info: LockInfo, now: number, staleAgeMs: number): string | undefined {
   if (info.hostname === hostname() && !processAlive(info.pid)) return `process ${info.pid} on this host is gone`;
-  if (now - info.time > STALE_AFTER_MS) return `not refreshed for ${Math.round((now - info.time) / 60000)} minutes`;
+  if (now - info.time > staleAgeMs) return `not refreshed for ${ageText(now - info.time)} (lock.stale-age is ${formatSpan(staleAgeMs)})`;
   return undefined;
+}
+
+function ageText(ms: number): string {
+  return ms >= 2 * 60_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} s`;
 }
 
 function processAlive(pid: number): boolean {
@@ -126,6 +142,8 @@ export async function acquireLock(repo: Repository, opts: { exclusive: boolean; 
   }
 }
 
+const REMOVED = 'was removed (by "envsnap unlock", or by a host that judged it stale)';
+
 async function acquireOnce(repo: Repository, opts: { exclusive: boolean; operation: string; logger: Logger }): Promise<HeldLock> {
   const id = randomBytes(32).toString('hex');
   const name = Names.lock(id);
@@ -137,20 +155,58 @@ async function acquireOnce(repo: Repository, opts: { exclusive: boolean; operati
     time: repo.clock.now(),
     operation: opts.operation,
   });
+  const margins = repo.margins;
   let timer: NodeJS.Timeout | undefined;
+  /** Our clock's time of the last write of the lock that is known to have landed. */
+  let refreshedAt = 0;
+  /** Why the lock no longer protects our work, once it does not. */
+  let lost: string | undefined;
+  let refreshing: Promise<void> = Promise.resolve();
+  const stillSafe = (now: number): boolean => {
+    if (lost) return false;
+    // Another host judges staleness by its own clock, which may be up to the skew ahead of ours.
+    if (now - refreshedAt >= margins.lockStaleAgeMs - margins.clockSkewMs) {
+      lost = `was not refreshed for ${ageText(now - refreshedAt)} (this process was stalled or the repository unreachable), so another host may have judged it stale`;
+    }
+    return !lost;
+  };
+  const refresh = async (): Promise<void> => {
+    if (!stillSafe(repo.clock.now())) return;
+    if (!(await repo.store.stat(name))) {
+      lost = REMOVED;
+      return;
+    }
+    const fresh = info();
+    await repo.putSealedJson(name, 'lock', id, fresh);
+    refreshedAt = fresh.time;
+  };
   // Registered before the lock object is written, so an interrupt at any point releases it.
   const lock: HeldLock = {
     id,
+    async verify() {
+      await refreshing;
+      if (stillSafe(repo.clock.now()) && !(await repo.store.stat(name))) lost = REMOVED;
+      if (lost) {
+        throw new EnvsnapError(
+          'LOCKED',
+          `${opts.operation} stopped before committing: its repository lock ${id.slice(0, 8)} ${lost}; a prune may have removed data it relies on, so nothing was committed — run it again`,
+        );
+      }
+    },
     async release() {
       if (timer) clearInterval(timer);
       held.delete(lock);
+      // A refresh landing after the delete would leave the lock behind.
+      await refreshing.catch(() => {});
       await repo.store.delete(name);
     },
   };
   held.add(lock);
   try {
     for (let attempt = 1; ; attempt++) {
-      await repo.putSealedJson(name, 'lock', id, info());
+      const first = info();
+      await repo.putSealedJson(name, 'lock', id, first);
+      refreshedAt = first.time;
       const others = (await listLocks(repo)).filter((l) => l.id !== id);
       if (attempt === 1) {
         for (const l of others) {
@@ -180,8 +236,8 @@ async function acquireOnce(repo: Repository, opts: { exclusive: boolean; operati
     throw err;
   }
   timer = setInterval(() => {
-    repo.putSealedJson(name, 'lock', id, info()).catch((err: unknown) => opts.logger.warn(`could not refresh lock: ${String(err)}`));
-  }, REFRESH_MS);
+    refreshing = refresh().catch((err: unknown) => opts.logger.warn(`could not refresh lock: ${String(err)}`));
+  }, margins.lockRefreshMs);
   timer.unref();
   return lock;
 }
@@ -199,11 +255,15 @@ export async function removeLocks(repo: Repository, all: boolean): Promise<LockV
 }
 
 /** Runs fn under a lock, releasing it however fn ends. */
-export async function withLock<T>(repo: Repository, opts: { exclusive: boolean; operation: string; logger: Logger }, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  repo: Repository,
+  opts: { exclusive: boolean; operation: string; logger: Logger },
+  fn: (lock: LockCheck) => Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(repo, opts);
   let result: T;
   try {
-    result = await fn();
+    result = await fn(lock);
   } catch (err) {
     // fn's failure is what the user must see, not a release that failed after it (a store gone
     // away fails both); the lock left behind goes stale and is ignored

@@ -11,10 +11,12 @@ import type { Clock } from '../core/clock.ts';
 import { seal, open, adFor } from '../crypto/aead.ts';
 import { defaultKdfParams, type KdfParams } from '../crypto/kdf.ts';
 import { newMasterKey, wrapMasterKey, unwrapMasterKey, parseKeyFile, type MasterKey, type KeyFile } from '../crypto/keys.ts';
-import { Names, idOf, type BlobStore } from '../storage/blob-store.ts';
+import { Names, idOf, type BlobInfo, type BlobStore } from '../storage/blob-store.ts';
 import { Chunker } from './chunker.ts';
 import { newConfig, sealConfig, openConfig, type RepoConfig } from './config.ts';
 import { checkMarker, encodeMarker } from './format.ts';
+import { marginsProblem, resolveMargins, type SafetyMargins } from './safety-margins.ts';
+import type { LockCheck } from './lock.ts';
 import { MasterIndex, decodeIndex } from './index.ts';
 import { BlobSaver, writeIndexFile } from './blob-saver.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -37,7 +39,7 @@ export interface KeyInfo {
 export class Repository {
   readonly store: BlobStore;
   readonly master: MasterKey;
-  readonly config: RepoConfig;
+  private sealedConfig: RepoConfig;
   readonly keyId: string;
   readonly index = new MasterIndex();
   readonly chunker: Chunker;
@@ -55,7 +57,7 @@ export class Repository {
   private constructor(store: BlobStore, master: MasterKey, config: RepoConfig, keyId: string, clock: Clock) {
     this.store = store;
     this.master = master;
-    this.config = config;
+    this.sealedConfig = config;
     this.keyId = keyId;
     this.clock = clock;
     this.blobKeys = { encrypt: master.encrypt, ids: deriveBlobIdKeys(master.id) };
@@ -111,6 +113,27 @@ export class Repository {
     );
   }
 
+  get config(): RepoConfig {
+    return this.sealedConfig;
+  }
+
+  /** The safety margins every host sharing the repository applies (see safety-margins.ts). */
+  get margins(): SafetyMargins {
+    return resolveMargins(this.sealedConfig.margins);
+  }
+
+  /**
+   * Stores new safety margins in the config (one atomic put replacing it; every other field as it
+   * was). Processes already running keep the margins they opened the repository with.
+   */
+  async saveMargins(margins: SafetyMargins): Promise<void> {
+    const problem = marginsProblem(margins);
+    if (problem) throw new EnvsnapError('INVALID_ARGUMENT', `${problem}; nothing was changed`);
+    const config: RepoConfig = { ...this.sealedConfig, margins: { ...margins } };
+    await this.store.put(Names.config, sealConfig(this.master.encrypt, config));
+    this.sealedConfig = config;
+  }
+
   workers(): WorkerPool {
     if (!this.pool) {
       this.onWorkersStart?.();
@@ -150,8 +173,13 @@ export class Repository {
 
   /** Pack ids in the store, with sizes. */
   async listPacks(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for await (const b of this.store.list('data/')) out.set(idOf(b.name), b.size);
+    return new Map([...(await this.listPackInfos())].map(([id, b]) => [id, b.size]));
+  }
+
+  /** Pack ids in the store, with sizes and (where the store reports it) when each was written. */
+  async listPackInfos(): Promise<Map<string, BlobInfo>> {
+    const out = new Map<string, BlobInfo>();
+    for await (const b of this.store.list('data/')) out.set(idOf(b.name), b);
     return out;
   }
 
@@ -172,8 +200,9 @@ export class Repository {
   /**
    * Adds packs that exist but no index file lists — left by an interrupted run — to the index and
    * writes an index file for them, so their data is reused instead of uploaded again. Returns the count.
+   * `lock` (the caller's) is verified before the index file is written.
    */
-  async adoptUnindexedPacks(): Promise<number> {
+  async adoptUnindexedPacks(lock: LockCheck): Promise<number> {
     await this.loadIndex();
     const known = this.index.packs();
     const orphans = [...(await this.listPacks())].filter(([id]) => !known.has(id));
@@ -188,20 +217,24 @@ export class Repository {
       }
     });
     for (const p of adopted) this.index.addPack(p.packId, p.entries);
-    if (adopted.length > 0) await writeIndexFile(this.store, this.master.encrypt, adopted);
+    if (adopted.length === 0) return 0;
+    await lock.verify();
+    await writeIndexFile(this.store, this.master.encrypt, adopted);
     return adopted.length;
   }
 
   // ---- blobs ----
 
-  newSaver(opts?: { checkpointPacks?: number }): BlobSaver {
+  /** A saver for a writer holding `lock`: the lock is verified before every index file is written. */
+  newSaver(opts: { lock: LockCheck; checkpointPacks?: number }): BlobSaver {
     return new BlobSaver({
       store: this.store,
       master: this.master,
       index: this.index,
       pool: () => this.workers(),
       packSize: this.config.packSize,
-      ...opts,
+      checkpointPacks: opts.checkpointPacks,
+      beforeIndexWrite: () => opts.lock.verify(),
     });
   }
 

@@ -125,7 +125,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
   if (unindexed.length > 0) {
     const shown = unindexed.slice(0, 5).map(shortId).join(', ');
     warnings.push(
-      `${unindexed.length} pack(s) are not in any index (${shown}${unindexed.length > 5 ? ', …' : ''}): left by an interrupted run; the next snapshot reuses them and "envsnap prune" removes them`,
+      `${unindexed.length} pack(s) are not in any index (${shown}${unindexed.length > 5 ? ', …' : ''}): left by an interrupted run; the next snapshot reuses them and "envsnap prune" removes them once older than prune.unreferenced-min-age`,
     );
   }
 

@@ -9,6 +9,7 @@ import { resolveIdPrefix } from '../core/ids.ts';
 import { mapLimit } from '../core/async.ts';
 import { Names, idOf } from '../storage/blob-store.ts';
 import type { Repository } from '../repo/repository.ts';
+import type { LockCheck } from '../repo/lock.ts';
 
 export interface SnapshotSummary {
   files: number;
@@ -120,8 +121,12 @@ export interface Snapshot extends SnapshotManifest {
   id: string;
 }
 
-/** Writes a manifest (the commit of a snapshot) under a new random id, or under `id` (a copy keeps its snapshot's id). */
-export async function saveSnapshot(repo: Repository, manifest: SnapshotManifest, id: string = randomBytes(32).toString('hex')): Promise<string> {
+/**
+ * Writes a manifest (the commit of a snapshot) under a new random id, or under `id` (a copy keeps its
+ * snapshot's id) — after verifying the writer's `lock`, so a writer whose lock was lost commits nothing.
+ */
+export async function saveSnapshot(repo: Repository, manifest: SnapshotManifest, lock: LockCheck, id: string = randomBytes(32).toString('hex')): Promise<string> {
+  await lock.verify();
   await repo.putSealedJson(Names.snapshot(id), 'snapshot', id, manifest);
   return id;
 }

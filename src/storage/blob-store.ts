@@ -18,6 +18,12 @@
 export interface BlobInfo {
   name: string;
   size: number;
+  /**
+   * When the object was last written, in ms since the epoch by the store's clock (a file's mtime, an
+   * S3 object's LastModified), where the store reports it. Prune keeps unindexed packs until they
+   * are older than a margin, and keeps those whose age is unknown.
+   */
+  modified?: number;
 }
 
 /** An object's bytes, whole or as parts written back to back. */

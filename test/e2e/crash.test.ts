@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  agePacks,
   diffTrees,
   listSnapshotIds,
   packFiles,
@@ -296,8 +297,9 @@ describe('kill -9 during prune', () => {
       await runOk(['snapshot:restore', kept.snapshotId, '--target', t1], { repo });
       await trees.compare(`after prune was killed ${m.label}`, srcTree, t1, { only: under(...keepPaths) });
 
-      // The next prune finishes the job.
+      // The next prune, once the leftovers are older than prune.unreferenced-min-age, finishes the job.
       await runOk(['unlock'], { repo });
+      await agePacks(repo, 3 * 3600_000);
       await runOk(['prune'], { repo });
       await assertCheckPasses(repo, `after prune ran again`);
       const t2 = join(dir, `restore-final-${moments.indexOf(m)}`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, type BigIntStats } from 'node:fs';
-import { chmod, chown, lchown, link, lstat, mkdir, mkdtemp, open, readdir, readlink, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, link, lstat, mkdir, mkdtemp, open, readdir, readlink, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -467,6 +467,19 @@ export async function packFiles(repo: string): Promise<{ name: string; size: num
     }
   }
   return out;
+}
+
+/**
+ * Backdates every pack file of the local repository at `repo` by `ms`, as if that much time had
+ * passed since they were written: prune deletes packs no index lists only once they are older than
+ * the repository's prune.unreferenced-min-age.
+ */
+export async function agePacks(repo: string, ms: number): Promise<void> {
+  for (const p of await packFiles(repo)) {
+    const st = await lstat(join(repo, p.name));
+    const when = new Date(st.mtimeMs - ms);
+    await utimes(join(repo, p.name), when, when);
+  }
 }
 
 /** Snapshot ids as `snapshot:list --json` reports them, oldest first. */

@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .description('verify the repository structure: index, packs, snapshots and every tree they reference')
     .option('--read-data', 'also read every pack, decrypt every blob and re-check its hash')
     .option('--read-data-subset <percent>', 'like --read-data for a random N% of the packs', parseSubset)
-    .addHelpText('after', '\nPacks left by an interrupted run are reported as warnings (the next snapshot reuses them, prune removes them).\nExit code 1 when any error is found.')
+    .addHelpText('after', '\nPacks left by an interrupted run are reported as warnings (the next snapshot reuses them, prune removes them once older than prune.unreferenced-min-age).\nExit code 1 when any error is found.')
     .action(async (opts: { readData?: boolean; readDataSubset?: number }, cmd: Command) => {
       const s = new Session(cmd);
       const readData = opts.readData ? { subsetPercent: 100 } : opts.readDataSubset ? { subsetPercent: opts.readDataSubset } : false;

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .description('delete data no snapshot uses; repack packs that are partly used')
     .option('--dry-run', 'only report what would be deleted and repacked')
     .option('--max-unused <percent>', 'repack a partly used pack when more than this share of it is unused', '5')
-    .addHelpText('after', '\nTakes the exclusive lock: no snapshot, restore or check can run meanwhile.\nSafe to interrupt: new packs and index are written before anything is deleted.')
+    .addHelpText('after', '\nTakes the exclusive lock: no snapshot, restore or check can run meanwhile.\nSafe to interrupt: new packs and index are written before anything is deleted.\nPacks no index lists are deleted only once older than prune.unreferenced-min-age (see repo:settings).')
     .action(async (opts: { dryRun?: boolean; maxUnused: string }, cmd: Command) => {
       const s = new Session(cmd);
       const maxUnusedPercent = Number(opts.maxUnused.replace(/%$/, ''));
@@ -22,5 +22,6 @@ export function register(program: Command): void {
       const verb = st.dryRun ? 'would ' : '';
       printLine(`${verb}delete ${st.packsDeleted} packs, ${verb}repack ${st.packsRepacked} into ${st.packsWritten}, keep ${st.packsKept}`);
       printLine(`${verb}free ${formatBytes(Math.max(0, st.bytesFreed))} (${st.blobsRemoved} blobs removed)`);
+      if (st.youngPacksKept > 0) printLine(`kept ${st.youngPacksKept} packs no index lists: younger than prune.unreferenced-min-age (see repo:settings), they may be uploads of a snapshot still running`);
     });
 }

@@ -1,4 +1,4 @@
-/** `envsnap unlock`: remove stale locks (dead processes, not refreshed for 30 minutes). */
+/** `envsnap unlock`: remove stale locks (dead processes, not refreshed for lock.stale-age: see repo:settings). */
 import type { Command } from 'commander';
 import { unlock } from '../../app/maintain.ts';
 import { describeLock } from '../../repo/lock.ts';

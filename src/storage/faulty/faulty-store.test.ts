@@ -120,4 +120,17 @@ describe('FaultyStore faults', () => {
     assert.deepEqual({ puts: store.puts, gets: store.gets, deletes: store.deletes }, { puts: 2, gets: 3, deletes: 2 });
     assert.deepEqual(store.putNames, ['a', 'b']);
   });
+
+  it('afterPut runs its action once, after the first matching put has landed and before that put resolves', async () => {
+    const seen: (number | undefined)[] = [];
+    store.afterPut('data/', async () => {
+      seen.push((await inner.stat('data/a'))?.size);
+    });
+    await store.put('index/x', data);
+    assert.deepEqual(seen, [], 'a put of another prefix does not fire it');
+    await store.put('data/a', data);
+    assert.deepEqual(seen, [10]);
+    await store.put('data/b', data);
+    assert.deepEqual(seen, [10], 'only once');
+  });
 });

@@ -55,6 +55,7 @@ export class FaultyStore implements BlobStore {
   private putRule: PutRule | undefined;
   private flipRule: FlipBitOptions | undefined;
   private getRule: FailGetOptions | undefined;
+  private afterPutRule: { namePrefix: string; action: () => Promise<void> } | undefined;
 
   constructor(inner: BlobStore) {
     this.inner = inner;
@@ -76,8 +77,17 @@ export class FaultyStore implements BlobStore {
     this.getRule = { ...options };
   }
 
+  /**
+   * Runs `action` once, after the first successful put of a name starting with `namePrefix`; the put
+   * resolves only when the action has finished (its failure is the put's).
+   */
+  afterPut(namePrefix: string, action: () => Promise<void>): void {
+    this.afterPutRule = { namePrefix, action };
+  }
+
   /** Disarms every fault; the counters and putNames are left alone (tests may zero them directly). */
   reset(): void {
+    this.afterPutRule = undefined;
     this.putRule = undefined;
     this.flipRule = undefined;
     this.getRule = undefined;
@@ -134,7 +144,11 @@ export class FaultyStore implements BlobStore {
       }
       throw new EnvsnapError('IO', `injected fault: cannot write ${name} to ${this.location}`);
     }
-    return this.inner.put(name, data);
+    await this.inner.put(name, data);
+    const after = this.afterPutRule;
+    if (after === undefined || !name.startsWith(after.namePrefix)) return;
+    this.afterPutRule = undefined;
+    await after.action();
   }
 
   async delete(name: string): Promise<void> {

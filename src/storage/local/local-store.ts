@@ -418,11 +418,11 @@ async function writeParts(fh: FileHandle, parts: readonly Uint8Array[]): Promise
   }
 }
 
-/** Size of the object stored at `path`; undefined when it is missing or a folder (not an object). */
+/** Size and mtime of the object stored at `path`; undefined when it is missing or a folder (not an object). */
 async function statObject(name: string, path: string): Promise<BlobInfo | undefined> {
   try {
     const st = await stat(path);
-    return st.isFile() ? { name, size: st.size } : undefined;
+    return st.isFile() ? { name, size: st.size, modified: Math.floor(st.mtimeMs) } : undefined;
   } catch (err) {
     if (isMissing(err)) return undefined;
     throw mapFsError(err, path);
