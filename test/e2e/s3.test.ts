@@ -4,14 +4,15 @@
  * environment variables. init creates the bucket; a file tree survives snapshot → restore byte for
  * byte with its metadata; check --read-data is clean; refused credentials and a missing bucket fail
  * with one clear line and their exit codes. Then the fault a remote store adds: the S3 server
- * killed in the middle of a ~100 MB upload — the next snapshot completes, check is clean, and every
- * listed snapshot restores.
+ * killed in the middle of a ~100 MB upload — the next snapshot resumes (takes over the packs already
+ * stored instead of uploading them again) and completes, check is clean, and every listed snapshot
+ * restores.
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { testS3Client } from '../../src/testing/s3-test-client.ts';
 import { s3Env, startSwift, SWIFT_READER, testS3, uniqueBucket, type S3Info } from '../../src/testing/servers.ts';
 import {
@@ -32,6 +33,7 @@ import {
 interface CreateJson {
   snapshotId: string;
   partial: boolean;
+  summary: { bytes: number; storedBytes: number };
 }
 
 // The tests are independent (a bucket each, the fault test its own server): run them side by side.
@@ -177,7 +179,7 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     assert.match(oneErrorLine(other), /unsupported scheme/);
   });
 
-  it('the S3 server killed in the middle of an upload: that snapshot fails naming the endpoint; the next one completes, check is clean, every listed snapshot restores', async (t) => {
+  it('the S3 server killed in the middle of an upload: that snapshot fails naming the endpoint; the next one resumes with the packs already stored and completes, check is clean, every listed snapshot restores', async (t) => {
     // A private server: killing the shared one would break the other tests.
     const swift = await startSwift();
     t.after(() => swift.stop());
@@ -195,27 +197,25 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     const raw = testS3Client(swift.info);
     t.after(() => raw.destroy());
     const first = spawnCli(['snapshot:create', '.'], { repo, env, cwd: src });
-    // Mid-upload: a pack upload has started (its multipart upload exists) or a pack is there.
-    await waitFor(
-      async () => {
-        const [objects, uploads] = await Promise.all([
-          raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'repo/data/' })),
-          raw.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'repo/data/' })),
-        ]);
-        return (objects.KeyCount ?? 0) + (uploads.Uploads?.length ?? 0) > 0;
-      },
-      'the first pack upload',
-      60_000,
-      20,
-    );
+    // Mid-upload: the first pack is stored (the data is ~100 MB, several packs of up to 30 MiB).
+    await waitFor(async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'repo/data/' }))).KeyCount ?? 0) > 0, 'the first pack', 60_000, 20);
     await swift.killProxy();
     const failed = await first.done;
     assert.equal(failed.code, 1, `the snapshot survived the server going away:\n${failed.stderr}`);
     assert.match(oneErrorLine(failed), new RegExp(`cannot reach the S3 endpoint ${swift.info.endpoint.replaceAll('.', '\\.')}`));
 
     await swift.startProxy();
+    const left = await objectKeys(swift.info, bucket, 'repo/data/');
+    const leftBytes = left.reduce((n, o) => n + o.size, 0);
     const second = await runJson<CreateJson>(['snapshot:create', '.'], { repo, env, cwd: src });
     assert.equal(second.partial, false);
+    // It resumes: the packs the killed run stored are taken over, not uploaded again.
+    assert.ok(
+      second.summary.storedBytes <= second.summary.bytes - leftBytes + second.summary.bytes / 100,
+      `the rerun stored ${second.summary.storedBytes} bytes of ${second.summary.bytes}, though ${leftBytes} were already there`,
+    );
+    const after = new Set((await objectKeys(swift.info, bucket, 'repo/data/')).map((o) => o.key));
+    assert.ok(left.every((o) => after.has(o.key)), 'the packs left behind are kept');
 
     const check = await runOk(['check'], { repo, env });
     assert.match(check.stdout, /no errors found/);
@@ -233,17 +233,18 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
   });
 });
 
-/** Every object key of the bucket with its size, sorted. */
-async function objectKeys(info: S3Info, bucket: string): Promise<string[]> {
+/** Every object key of the bucket (under `prefix`) with its size, sorted. */
+async function objectKeys(info: S3Info, bucket: string, prefix?: string): Promise<{ key: string; size: number }[]> {
   const client = testS3Client(info);
-  const out: string[] = [];
+  const out: { key: string; size: number }[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) out.push(`${o.Key} ${o.Size}`);
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
     token = page.NextContinuationToken;
   } while (token);
-  return out.sort();
+  client.destroy();
+  return out.sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** Lets `user` read (and list) the bucket through Swift's own API: a container read ACL, set by the admin test user. */
