@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mapLimit } from '../../core/async.ts';
 import { isEnvsnapError } from '../../core/errors.ts';
 import { describeBlobStore } from '../../testing/blob-store-contract.ts';
@@ -128,6 +128,14 @@ describe('S3Store on a real S3 server', () => {
     assert.match(res.Metadata?.sha256 ?? '', /^[0-9a-f]{64}$/);
     await res.Body!.transformToByteArray();
     assert.ok((await store.get(Names.pack('bb'))).equals(big));
+
+    // A streamed object that stays below one part (every pack of a bucket) goes in one PUT, hash included; one past a part carries none.
+    const small = await store.openWriter(Names.pack('dd'));
+    await small.append([randomBytes(3 * MiB)]);
+    await small.commit();
+    const sha = async (key: string) => (await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).Metadata?.sha256;
+    assert.match((await sha('r/data/dd')) ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(await sha('r/data/aa'), undefined);
 
     const dropped = await store.openWriter(Names.pack('cc'));
     await dropped.append(randomBytes(6 * MiB));
