@@ -49,10 +49,9 @@ function ok(res: ServerResponse, body = ''): void {
   res.end(body);
 }
 
-function storeOn(t: { after(fn: () => unknown): void }, endpoint: string, settings: { concurrency?: number } = {}): S3Store {
+function storeOn(t: { after(fn: () => unknown): void }, endpoint: string, env: Record<string, string> = {}): S3Store {
   const store = new S3Store('s3://bucket/repo', {
-    env: {},
-    settings: { endpoint, forcePathStyle: true, maxAttempts: 5, ...settings },
+    env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_MAX_ATTEMPTS: '5', ...env },
     client: { region: 'us-east-1', credentials: { accessKeyId: 'key', secretAccessKey: 'secret' } },
   });
   t.after(() => store.destroy());
@@ -88,7 +87,7 @@ describe('S3Store retries, as the server sees them', () => {
   }
 });
 
-describe('S3Store parallel-transfer limit', () => {
+describe('S3Store parallel-transfer limit (ENVSNAP_S3_CONCURRENCY)', () => {
   for (const limit of [1, 3]) {
     it(`with a limit of ${limit}, the server never has more requests in flight than that`, async (t) => {
       // Each answer waits a little, so requests that the limit did not hold back would pile up.
@@ -96,7 +95,7 @@ describe('S3Store parallel-transfer limit', () => {
         await new Promise((r) => setTimeout(r, 20));
         ok(res);
       });
-      const store = storeOn(t, server.endpoint, { concurrency: limit });
+      const store = storeOn(t, server.endpoint, { ENVSNAP_S3_CONCURRENCY: String(limit) });
       await Promise.all(Array.from({ length: 12 }, (_, i) => store.put(`data/${i}`, Buffer.from(`blob ${i}`))));
       assert.equal(server.seen.length, 12);
       assert.equal(server.maxInFlight(), limit);
