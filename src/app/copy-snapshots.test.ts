@@ -2,7 +2,8 @@
  * copySnapshots between two temporary repositories (each with its own keys): a copy restores byte
  * for byte from the destination, check is clean on both sides, a second run skips, a later snapshot
  * reads and stores only what changed, an interrupted copy leaves no snapshot and is resumed; and the
- * copy_to setting copies automatic snapshots taken through the scheduler.
+ * copy_to setting copies automatic snapshots taken through the scheduler, also to an s3:// repository
+ * reached through envsnap.yaml's s3: block.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,9 +22,12 @@ import { listSnapshots } from '../snapshot/manifest.ts';
 import { loadTree } from '../snapshot/tree-reader.ts';
 import { FaultyStore } from '../storage/faulty/faulty-store.ts';
 import { LocalStore } from '../storage/local/local-store.ts';
+import { testS3, uniqueBucket } from '../testing/servers.ts';
 import { quietContext, tempRepo, writeFiles, type TempRepo } from '../testing/temp-repo.ts';
 import type { AppContext } from './context.ts';
 import { copySnapshots } from './copy-snapshots.ts';
+import { initRepository, withRepository } from './open-repository.ts';
+import { repoRef } from './repo-ref.ts';
 import { createSnapshot } from './create-snapshot.ts';
 import { snapshotEnvironment } from './environment-snapshots.ts';
 import { restoreSnapshot } from './restore-snapshot.ts';
@@ -54,6 +58,12 @@ async function assertCheckClean(repo: Repository, what: string): Promise<void> {
 /** A fresh Repository object on the same directory (an index loaded from what is stored now). */
 function reopen(fx: TempRepo): Promise<Repository> {
   return Repository.open(new LocalStore(fx.repoDir), 'pw', { clock: ctx.clock });
+}
+
+/** A project whose repository is `src`, with `projectLines` (e.g. an s3: block) and one environment production copying to `copyTo`. */
+function copyToProject(src: TempRepo, projectLines: string[], copyTo: string, passwordVar: string) {
+  const lines = ['project: shop', `repository: ${src.repoDir}`, ...projectLines, 'environments:', '  production:', '    type: production', '    plan: pro', '    root: shop', '    mounts: [var]'];
+  return parseProjectConfig([...lines, '    copy_to:', `      repository: ${copyTo}`, `      password_env: ${passwordVar}`, ''].join('\n'), join(src.dir, 'envsnap.yaml'));
 }
 
 describe('copySnapshots', () => {
@@ -196,24 +206,7 @@ describe('copy_to: automatic snapshots go to a second repository', () => {
   });
 
   it('copies the snapshot a scheduled run takes; a failed copy is a warning and the next run copies what is missing', async () => {
-    const file = join(src.dir, 'envsnap.yaml');
-    const project = parseProjectConfig(
-      [
-        'project: shop',
-        `repository: ${src.repoDir}`,
-        'environments:',
-        '  production:',
-        '    type: production',
-        '    plan: pro',
-        '    root: shop',
-        '    mounts: [var]',
-        '    copy_to:',
-        `      repository: ${dst.repoDir}`,
-        `      password_env: ${PASSWORD_VAR}`,
-        '',
-      ].join('\n'),
-      file,
-    );
+    const project = copyToProject(src, [], dst.repoDir, PASSWORD_VAR);
     const env = project.environments.get('production')!;
     assert.deepEqual(env.copyTo, { repository: dst.repoDir, password: { env: PASSWORD_VAR } });
     const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 30));
@@ -258,5 +251,32 @@ describe('copy_to: automatic snapshots go to a second repository', () => {
     assert.deepEqual(await readFile(join(target, 'files', 'var', 'big.bin')), random(700_000, 3));
     await assertCheckClean(await reopen(dst), 'copy_to repository');
     await rm(target, { recursive: true });
+  });
+});
+
+describe('copy_to an s3:// repository', () => {
+  it("reaches it with envsnap.yaml's s3: block alone (endpoint and the variables naming the keys)", async (t) => {
+    const info = await testS3();
+    const src = await tempRepo('copyto-s3-src');
+    t.after(() => src.dispose());
+    await writeFiles(join(src.dir, 'shop'), { 'var/a.txt': 'offsite\n' });
+    const offsite = `s3://${uniqueBucket()}/offsite`;
+    const vars = { ENVSNAP_TEST_S3_KEY: info.accessKeyId, ENVSNAP_TEST_S3_SECRET: info.secretAccessKey, ENVSNAP_TEST_OFFSITE_PASSWORD: 'offsite pw', ENVSNAP_CACHE_DIR: 'off' };
+    Object.assign(process.env, vars);
+    t.after(() => Object.keys(vars).forEach((k) => delete process.env[k]));
+    const project = copyToProject(
+      src,
+      ['s3:', `  endpoint: ${info.endpoint}`, `  region: ${info.region}`, '  access_key_id_env: ENVSNAP_TEST_S3_KEY', '  secret_access_key_env: ENVSNAP_TEST_S3_SECRET'],
+      offsite,
+      'ENVSNAP_TEST_OFFSITE_PASSWORD',
+    );
+    const ref = repoRef(offsite, 'offsite pw', project);
+    await (await initRepository(ctx, ref)).close();
+    const env = project.environments.get('production')!;
+    const logger = new MemoryLogger();
+    const snap = await snapshotEnvironment({ ...ctx, logger }, src.repo, { project, env, live: true, trigger: 'automatic' });
+    assert.deepEqual(logger.warnings(), []);
+    const copies = await withRepository(ctx, ref, (dst) => listSnapshots(dst));
+    assert.deepEqual(copies.map((s) => s.id), [snap.id]);
   });
 });

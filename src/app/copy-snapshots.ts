@@ -20,13 +20,14 @@
 import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
 import { shortId } from '../core/ids.ts';
 import { resolveSecret } from '../config/secrets.ts';
-import type { EnvironmentConfig } from '../config/project-config.ts';
+import type { EnvironmentConfig, ProjectConfig } from '../config/project-config.ts';
 import { withLock, type LockCheck } from '../repo/lock.ts';
 import type { Repository } from '../repo/repository.ts';
 import { BlobIdMap, TreeCopier, type TreePair } from '../snapshot/copier.ts';
 import { listSnapshotIds, listSnapshots, loadSnapshot, resolveSnapshot, saveSnapshot, type Snapshot, type SnapshotManifest } from '../snapshot/manifest.ts';
 import type { AppContext, RepoRef } from './context.ts';
 import { openRepository } from './open-repository.ts';
+import { repoRef } from './repo-ref.ts';
 
 export interface CopySelection {
   /** Only snapshots of this environment (and of this project, when given). */
@@ -178,15 +179,15 @@ export async function openDestination(ctx: AppContext, ref: RepoRef, passwordHin
  * and any an earlier failure left behind). Never throws: a failure is logged as a warning, and the
  * snapshot in `repo` stays as it is. Returns what was done, or undefined when nothing could be.
  */
-export async function copyToConfiguredRepository(ctx: AppContext, repo: Repository, project: string, env: EnvironmentConfig): Promise<CopyResult | undefined> {
+export async function copyToConfiguredRepository(ctx: AppContext, repo: Repository, project: ProjectConfig, env: EnvironmentConfig): Promise<CopyResult | undefined> {
   const target = env.copyTo;
   if (!target) return undefined;
   try {
     const password = resolveSecret(target.password, `the password of copy_to of environment ${env.name}`);
-    const dst = await openDestination(ctx, { location: target.repository, password }, `check password_env / password_file under copy_to of environment ${env.name} in envsnap.yaml`);
+    const dst = await openDestination(ctx, repoRef(target.repository, password, project), `check password_env / password_file under copy_to of environment ${env.name} in envsnap.yaml`);
     let result: CopyResult;
     try {
-      result = await copySnapshots(ctx, repo, dst, { env: env.name, project });
+      result = await copySnapshots(ctx, repo, dst, { env: env.name, project: project.project });
     } finally {
       await dst.close();
     }

@@ -69,7 +69,7 @@ export async function snapshotEnvironment(ctx: AppContext, repo: Repository, inp
   });
   const replaced = manual && env.policy.manual.maxCount !== undefined ? await applyManualCap(ctx, repo, input.project, env) : [];
   // copy_to: an automatic snapshot goes to the second repository too (a failure there is only a warning).
-  if (!manual) await copyToConfiguredRepository(ctx, repo, input.project.project, env);
+  if (!manual) await copyToConfiguredRepository(ctx, repo, input.project, env);
   return { ...snapshot, replaced };
 }
 

@@ -12,6 +12,7 @@ import { systemClock } from '../core/clock.ts';
 import { EnvsnapError } from '../core/errors.ts';
 import type { AppContext, RepoRef } from '../app/context.ts';
 import { withRepository } from '../app/open-repository.ts';
+import { repoRef } from '../app/repo-ref.ts';
 import type { Repository } from '../repo/repository.ts';
 import { readPassword } from './password.ts';
 import { serverClient, type ServerClient } from './server-client.ts';
@@ -69,11 +70,12 @@ export class Session {
   }
 
   async repoRef(confirmNew = false): Promise<RepoRef> {
-    const location = await this.repoLocation();
-    // envsnap.yaml's s3: block describes its own repository, not one given with --repo elsewhere.
-    const project = await this.project();
-    const s3 = project?.s3 && location === project.repository ? project.s3 : undefined;
-    return { location, password: await this.repoPassword(confirmNew), ...(s3 ? { s3 } : {}) };
+    return this.refFor(await this.repoLocation(), await this.repoPassword(confirmNew));
+  }
+
+  /** Any repository this run opens, with envsnap.yaml's s3: block where it applies (app/repo-ref.ts). */
+  async refFor(location: string, password: string): Promise<RepoRef> {
+    return repoRef(location, password, await this.project());
   }
 
   /** The repository password: --password-file and ENVSNAP_PASSWORD win; then the configuration's password_env/password_file; then a prompt. */

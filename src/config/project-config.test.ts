@@ -90,6 +90,14 @@ describe('parseProjectConfig', () => {
     assert.equal(parse('project: p\nrepository: s3://bucket/shop\n').repository, 's3://bucket/shop');
   });
 
+  it('takes an s3: block beside an s3:// repository or an s3:// copy_to, and refuses one with neither', () => {
+    const copyTo = (repo: string) => `environments:\n  e:\n    type: production\n    root: /x\n    copy_to: { repository: ${repo}, password_env: P }\n`;
+    const s3 = 's3:\n  endpoint: http://127.0.0.1:9000\n  path_style: true\n';
+    assert.deepEqual(parse(`project: p\nrepository: s3://bucket/shop\n${s3}`).s3, { endpoint: 'http://127.0.0.1:9000', pathStyle: true });
+    assert.deepEqual(parse(`project: p\nrepository: /r\n${s3}${copyTo('s3://offsite/shop')}`).s3, { endpoint: 'http://127.0.0.1:9000', pathStyle: true });
+    assertFails(() => parse(`project: p\nrepository: /r\n${s3}${copyTo('/offsite')}`), 'CONFIG', /line 3: s3: settings for S3 but neither the repository nor a copy_to repository is an s3:\/\/ URL/);
+  });
+
   it('gives Redis entries unique ids from their roles, leaving explicit ids alone', () => {
     const c = parse(`project: p\nrepository: r\nenvironments:\n  e:\n    type: staging\n    root: /x\n    redis:\n      - { url: "redis://a", role: cache }\n      - { url: "redis://b", role: cache }\n      - { url: "redis://c" }\n      - { url: "redis://d", role: page_cache, id: cache-2 }\n`);
     assert.deepEqual(

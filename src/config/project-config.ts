@@ -123,7 +123,7 @@ export interface ProjectConfig {
   /** Absolute path, or an s3:// URL as written. */
   repository: string;
   password: SecretRef;
-  /** The `s3:` block, for an s3:// repository. */
+  /** The `s3:` block, for the s3:// repositories the file names (repository, copy_to; see app/repo-ref.ts). */
   s3?: S3Config;
   /** In the order of the file. */
   environments: Map<string, EnvironmentConfig>;

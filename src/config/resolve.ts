@@ -23,14 +23,18 @@ export function resolveProject(input: ProjectInput, file: string, dir: string, e
     if (!NAME_PATTERN.test(name)) throw errors.at(path, 'invalid environment name', `rename it: ${NAME_RULE}`);
     environments.set(name, resolveEnvironment(name, env, dir, path, errors, input, repository));
   }
-  const s3 = resolveS3(input, repository, errors);
+  const s3Repositories = [repository, ...[...environments.values()].map((e) => e.copyTo?.repository)].filter((r) => r?.startsWith('s3://'));
+  const s3 = resolveS3(input, s3Repositories.length > 0, errors);
   return { file, project: input.project, repository, password: secretRef(input, dir, [], errors), ...(s3 ? { s3 } : {}), environments };
 }
 
-function resolveS3(input: ProjectInput, repository: string, errors: ConfigErrors): S3Config | undefined {
+/** The `s3:` block: how to reach the s3:// repositories the file names (`repository:`, any `copy_to:`), so one must be. */
+function resolveS3(input: ProjectInput, namesS3Repository: boolean, errors: ConfigErrors): S3Config | undefined {
   const s = input.s3;
   if (!s) return undefined;
-  if (!repository.startsWith('s3://')) throw errors.at(['s3'], 'settings for S3 but the repository is not an s3:// URL', 'remove the s3: block, or set repository: s3://BUCKET/PREFIX');
+  if (!namesS3Repository) {
+    throw errors.at(['s3'], 'settings for S3 but neither the repository nor a copy_to repository is an s3:// URL', 'remove the s3: block, or set repository: s3://BUCKET/PREFIX');
+  }
   if ((s.access_key_id_env === undefined) !== (s.secret_access_key_env === undefined)) {
     throw errors.at(['s3'], 'only one of access_key_id_env and secret_access_key_env', 'name both environment variables, or neither (then the AWS SDK finds the credentials)');
   }

@@ -136,7 +136,7 @@ export const ProjectInput = z.strictObject({
   project: name,
   repository: nonEmpty,
   ...passwordKeys,
-  /** With an s3:// repository: how to reach it (defaults: the AWS SDK's standard chain). */
+  /** With an s3:// repository or copy_to repository: how to reach them (defaults: the AWS SDK's standard chain). */
   s3: S3Input.optional(),
   policy: PolicyInputSchema.optional(),
   // A strict object rather than a record, so a misspelt type is reported as an unknown key.

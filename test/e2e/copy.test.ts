@@ -5,7 +5,8 @@
  * leaves no snapshot and a check-clean destination, and the next run reuses its packs; a wrong
  * destination password and a missing destination are one-line errors with their exit codes; a
  * snapshot travels local → S3 (the test Swift server) → local; and an environment's copy_to in
- * envsnap.yaml is the destination when --to is not given.
+ * envsnap.yaml is the destination when --to is not given; envsnap.yaml's s3: block alone reaches the
+ * S3 repositories the file names, through copy --to and through copy_to.
  */
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
@@ -209,6 +210,38 @@ describe('envsnap copy', { concurrency: 2 }, () => {
     const target = join(dir, 'restore');
     // A file restore (no envsnap.yaml in its working directory) of the copy's tree.
     await runOk(['snapshot:restore', snap.snapshotId, '--target', target], { ...dstOpts(join(dir, 'offsite')), cwd: join(dir, 'shop') });
+    await assertTreesEqual(join(dir, 'shop', 'var'), join(target, 'files', 'var'));
+  });
+
+  it("envsnap.yaml's s3: block reaches the S3 repositories the file names: copy --to and a copy_to destination, with no AWS_* variables", async (t) => {
+    const dir = await tempDir(t);
+    const info = await testS3();
+    const offsite = `s3://${uniqueBucket()}/offsite`;
+    await writeShopProject(dir, {
+      project: ['repository: repo', 's3:', `  endpoint: ${info.endpoint}`, `  region: ${info.region}`, '  access_key_id_env: SHOP_S3_KEY', '  secret_access_key_env: SHOP_S3_SECRET'],
+      environment: ['type: production', 'plan: pro', 'policy: { manual: { allowed: true } }', 'copy_to:', `  repository: ${offsite}`, '  password_env: OFFSITE_PASSWORD'],
+    });
+    // Nothing from the SDK's standard chain: the endpoint and keys come from envsnap.yaml and the variables it names.
+    const noAws = { AWS_ENDPOINT_URL_S3: undefined, AWS_ENDPOINT_URL: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined };
+    const env = { ...noAws, SHOP_S3_KEY: info.accessKeyId, SHOP_S3_SECRET: info.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', HOME: dir, OFFSITE_PASSWORD: DST_PASSWORD };
+    await runOk(['init'], { cwd: dir, env });
+    await runOk(['init', '--repo', offsite], { cwd: dir, env, password: DST_PASSWORD });
+
+    const first = await runJson<{ snapshotId: string }>(['-e', 'production', 'snapshot:create', '--live'], { cwd: dir, env });
+    const viaCopyTo = await runJson<CopyJson>(['-e', 'production', 'copy'], { cwd: dir, env });
+    assert.equal(viaCopyTo.destination, offsite);
+    assert.deepEqual(viaCopyTo.snapshots.map((s) => [s.id, s.status]), [[first.snapshotId, 'copied']]);
+
+    await appendFile(join(dir, 'shop', 'var', 'data.txt'), 'more shop data\n');
+    const second = await runJson<{ snapshotId: string }>(['-e', 'production', 'snapshot:create', '--live'], { cwd: dir, env });
+    // The same bucket written another way (trailing slash) is still the repository the file names.
+    const viaTo = await runJson<CopyJson>(['copy', '--from', join(dir, 'repo'), '--to', `${offsite}/`], { cwd: dir, env: { ...env, ...toPassword } });
+    assert.deepEqual(viaTo.snapshots.filter((s) => s.status === 'copied').map((s) => s.id), [second.snapshotId]);
+
+    const listed = await runJson<{ id: string }[]>(['--repo', offsite, 'snapshot:list'], { cwd: dir, env, password: DST_PASSWORD });
+    assert.deepEqual(listed.map((s) => s.id).sort(), [first.snapshotId, second.snapshotId].sort());
+    const target = join(dir, 'restore');
+    await runOk(['--repo', offsite, 'snapshot:restore', second.snapshotId, '--target', target], { cwd: join(dir, 'shop'), env: { ...env, ...s3Env(info) }, password: DST_PASSWORD });
     await assertTreesEqual(join(dir, 'shop', 'var'), join(target, 'files', 'var'));
   });
 });

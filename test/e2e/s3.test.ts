@@ -2,16 +2,20 @@
  * End to end on S3: the real CLI against a real S3 server (Swift with s3api, see
  * src/testing/servers.ts) with `--repo s3://BUCKET/PREFIX` / ENVSNAP_REPO and the SDK's standard
  * environment variables. init creates the bucket; a file tree survives snapshot → restore byte for
- * byte with its metadata; check --read-data is clean; refused credentials and a missing bucket fail
- * with one clear line and their exit codes. Then the fault a remote store adds: the S3 server
- * killed in the middle of a ~100 MB upload — the next snapshot completes, check is clean, and every
- * listed snapshot restores.
+ * byte with its metadata; check --read-data is clean; refused credentials, missing permissions
+ * (list, write, delete) and a missing bucket fail with one clear line naming the bucket and their exit
+ * codes, and lose nothing; envsnap.yaml's s3: block (endpoint, key variables, profile, path_style)
+ * is honoured. Then the fault a remote store adds: the S3 server
+ * killed in the middle of a ~100 MB upload — the next snapshot resumes (takes over the packs already
+ * stored instead of uploading them again) and completes, check is clean, and every listed snapshot
+ * restores.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startRefusingProxy } from '../../src/testing/s3-proxy.ts';
 import { testS3Client } from '../../src/testing/s3-test-client.ts';
 import { s3Env, startSwift, SWIFT_READER, testS3, uniqueBucket, type S3Info } from '../../src/testing/servers.ts';
 import {
@@ -32,6 +36,7 @@ import {
 interface CreateJson {
   snapshotId: string;
   partial: boolean;
+  summary: { bytes: number; storedBytes: number };
 }
 
 // The tests are independent (a bucket each, the fault test its own server): run them side by side.
@@ -101,12 +106,7 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
   });
 
   it('a user who may read but not write or delete: listing works; snapshot, prune and restore (which locks) are refused with exit code 13; nothing changes', async (t) => {
-    const info = await testS3();
-    const bucket = uniqueBucket();
-    const repo = `s3://${bucket}/r`;
-    const dir = await tempDir(t);
-    const src = join(dir, 'src');
-    await mkdir(src);
+    const { info, bucket, repo, dir, src } = await bucketAndSource(t);
     await writeFile(join(src, 'a.txt'), 'readable\n');
     await runOk(['init'], { repo, env: s3Env(info) });
     await runOk(['snapshot:create'], { repo, env: s3Env(info), cwd: src });
@@ -122,6 +122,43 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
       assert.doesNotMatch(line, new RegExp(SWIFT_READER.secretAccessKey));
     }
     assert.deepEqual(await objectKeys(info, bucket), before, 'a refused write or delete leaves the bucket as it was');
+  });
+
+  it('a user who may write but not delete: snapshot:delete and prune are refused with exit code 13 naming the bucket; nothing is lost', async (t) => {
+    const { info, bucket, repo, dir, src } = await bucketAndSource(t);
+    const env = { ...s3Env(info), ENVSNAP_CACHE_DIR: 'off' };
+    await runOk(['init'], { repo, env });
+    const snapshots: string[] = [];
+    // Each snapshot holds one file of its own.
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) await rm(join(src, `f${i - 1}.bin`));
+      await writePseudoRandomFile(join(src, `f${i}.bin`), 200_000, `no delete ${i}`);
+      snapshots.push((await runJson<CreateJson>(['snapshot:create', '.'], { repo, env, cwd: src })).snapshotId);
+    }
+    // Data only the first snapshot holds, for prune to delete.
+    await runOk(['snapshot:delete', snapshots[0]], { repo, env });
+    const before = await objectKeys(info, bucket);
+
+    // S3 would answer such a user's DELETEs with AccessDenied; Swift's ACLs cannot say "write but not delete", so a proxy does.
+    const proxy = await startRefusingProxy(info.endpoint, (method) => method === 'DELETE');
+    t.after(() => proxy.close());
+    const writer = { ...env, AWS_ENDPOINT_URL_S3: proxy.endpoint };
+    for (const args of [['snapshot:delete', snapshots[1]], ['prune']]) {
+      const r = await runCli(args, { repo, env: writer });
+      assert.equal(r.code, 13, `envsnap ${args.join(' ')}: ${r.stderr}`);
+      const line = oneErrorLine(r);
+      assert.match(line, new RegExp(`denied access to bucket ${bucket} \\(AccessDenied\\) to delete`));
+    }
+    assert.ok(proxy.refused.length > 0);
+
+    const after = new Set((await objectKeys(info, bucket)).map((o) => `${o.key} ${o.size}`));
+    assert.deepEqual(before.filter((o) => !after.has(`${o.key} ${o.size}`)), [], 'every object is still there');
+    const listed = await runJson<{ id: string }[]>(['snapshot:list'], { repo, env });
+    assert.deepEqual(listed.map((s) => s.id).sort(), snapshots.slice(1).sort());
+    assert.match((await runOk(['check', '--read-data'], { repo, env })).stdout, /no errors found/);
+    const target = join(dir, 'restore');
+    await runOk(['snapshot:restore', snapshots[2], '--target', target], { repo, env });
+    await assertTreesEqual(src, target);
   });
 
   it("a prefix holding another tool's data: init refuses it, other commands say it is not an envsnap repository; nothing is touched", async () => {
@@ -164,6 +201,34 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     assert.doesNotMatch(missing.stderr, new RegExp(info.secretAccessKey));
   });
 
+  it("envsnap.yaml's s3: block: profile: takes the keys from the shared credentials file; path_style: decides the addressing", async (t) => {
+    const info = await testS3();
+    const bucket = uniqueBucket();
+    const dir = await tempDir(t);
+    await mkdir(join(dir, 'aws'));
+    await writeFile(join(dir, 'aws', 'credentials'), `[shop]\naws_access_key_id = ${info.accessKeyId}\naws_secret_access_key = ${info.secretAccessKey}\n`);
+    await writeFile(join(dir, 'aws', 'config'), `[profile shop]\nregion = ${info.region}\n`);
+    // localhost, not an IP: path-style by default, so path_style: false really asks for bucket.localhost.
+    const endpoint = info.endpoint.replace('127.0.0.1', 'localhost');
+    const project = (pathStyle: string, profile = 'shop') => writeShopProject(dir, { project: [`repository: s3://${bucket}/shop`, 's3:', `  endpoint: ${endpoint}`, `  profile: ${profile}`, `  path_style: ${pathStyle}`] });
+    // No keys in the environment: only the files (and not the default profile in them).
+    const env = { AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws', 'credentials'), AWS_CONFIG_FILE: join(dir, 'aws', 'config'), AWS_EC2_METADATA_DISABLED: 'true', HOME: dir };
+    await project('true');
+    await runOk(['init'], { cwd: dir, env });
+    const snap = await runJson<CreateJson>(['-e', 'production', 'snapshot:create', '--live'], { cwd: dir, env });
+    assert.deepEqual((await runJson<{ id: string }[]>(['snapshot:list'], { cwd: dir, env })).map((x) => x.id), [snap.snapshotId]);
+
+    await project('false');
+    const virtualHosted = await runCli(['snapshot:list'], { cwd: dir, env });
+    assert.notEqual(virtualHosted.code, 0, 'path_style: false addresses bucket.localhost, which this server does not answer');
+    assert.match(oneErrorLine(virtualHosted), new RegExp(`bucket ${bucket}`));
+
+    await project('true', 'nobody');
+    const noProfile = await runCli(['snapshot:list'], { cwd: dir, env });
+    assert.notEqual(noProfile.code, 0, 'a profile the files lack has no keys');
+    assert.match(oneErrorLine(noProfile), new RegExp(`bucket ${bucket}`));
+  });
+
   it('a missing bucket: commands other than init say so and how to create it, exit code 10', async () => {
     const info = await testS3();
     const bucket = uniqueBucket();
@@ -177,7 +242,7 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     assert.match(oneErrorLine(other), /unsupported scheme/);
   });
 
-  it('the S3 server killed in the middle of an upload: that snapshot fails naming the endpoint; the next one completes, check is clean, every listed snapshot restores', async (t) => {
+  it('the S3 server killed in the middle of an upload: that snapshot fails naming the endpoint and the bucket; the next one resumes with the packs already stored and completes, check is clean, every listed snapshot restores', async (t) => {
     // A private server: killing the shared one would break the other tests.
     const swift = await startSwift();
     t.after(() => swift.stop());
@@ -195,27 +260,27 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
     const raw = testS3Client(swift.info);
     t.after(() => raw.destroy());
     const first = spawnCli(['snapshot:create', '.'], { repo, env, cwd: src });
-    // Mid-upload: a pack upload has started (its multipart upload exists) or a pack is there.
-    await waitFor(
-      async () => {
-        const [objects, uploads] = await Promise.all([
-          raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'repo/data/' })),
-          raw.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'repo/data/' })),
-        ]);
-        return (objects.KeyCount ?? 0) + (uploads.Uploads?.length ?? 0) > 0;
-      },
-      'the first pack upload',
-      60_000,
-      20,
-    );
+    // Mid-upload: the first pack is stored (the data is ~100 MB, several packs of up to 30 MiB).
+    await waitFor(async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'repo/data/' }))).KeyCount ?? 0) > 0, 'the first pack', 60_000, 20);
     await swift.killProxy();
     const failed = await first.done;
     assert.equal(failed.code, 1, `the snapshot survived the server going away:\n${failed.stderr}`);
-    assert.match(oneErrorLine(failed), new RegExp(`cannot reach the S3 endpoint ${swift.info.endpoint.replaceAll('.', '\\.')}`));
+    const gone = oneErrorLine(failed);
+    assert.match(gone, new RegExp(`cannot reach the S3 endpoint ${swift.info.endpoint.replaceAll('.', '\\.')}`));
+    assert.match(gone, new RegExp(`in bucket ${bucket} \\(s3://${bucket}/repo\\)`));
 
     await swift.startProxy();
+    const left = await objectKeys(swift.info, bucket, 'repo/data/');
+    const leftBytes = left.reduce((n, o) => n + o.size, 0);
     const second = await runJson<CreateJson>(['snapshot:create', '.'], { repo, env, cwd: src });
     assert.equal(second.partial, false);
+    // It resumes: the packs the killed run stored are taken over, not uploaded again.
+    assert.ok(
+      second.summary.storedBytes <= second.summary.bytes - leftBytes + second.summary.bytes / 100,
+      `the rerun stored ${second.summary.storedBytes} bytes of ${second.summary.bytes}, though ${leftBytes} were already there`,
+    );
+    const after = new Set((await objectKeys(swift.info, bucket, 'repo/data/')).map((o) => o.key));
+    assert.ok(left.every((o) => after.has(o.key)), 'the packs left behind are kept');
 
     const check = await runOk(['check'], { repo, env });
     assert.match(check.stdout, /no errors found/);
@@ -233,17 +298,28 @@ describe('an S3 repository through the CLI', { concurrency: true }, () => {
   });
 });
 
-/** Every object key of the bucket with its size, sorted. */
-async function objectKeys(info: S3Info, bucket: string): Promise<string[]> {
+/** A new bucket name on the shared test server with its repository location, and an empty source folder. */
+async function bucketAndSource(t: { after(fn: () => unknown): void }) {
+  const info = await testS3();
+  const bucket = uniqueBucket();
+  const dir = await tempDir(t);
+  const src = join(dir, 'src');
+  await mkdir(src);
+  return { info, bucket, repo: `s3://${bucket}/r`, dir, src };
+}
+
+/** Every object key of the bucket (under `prefix`) with its size, sorted. */
+async function objectKeys(info: S3Info, bucket: string, prefix?: string): Promise<{ key: string; size: number }[]> {
   const client = testS3Client(info);
-  const out: string[] = [];
+  const out: { key: string; size: number }[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) out.push(`${o.Key} ${o.Size}`);
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
     token = page.NextContinuationToken;
   } while (token);
-  return out.sort();
+  client.destroy();
+  return out.sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** Lets `user` read (and list) the bucket through Swift's own API: a container read ACL, set by the admin test user. */

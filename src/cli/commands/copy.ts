@@ -51,8 +51,7 @@ reuses the data it had uploaded.`,
     )
     .action(async (opts: CopyOptions, cmd: Command) => {
       const s = new Session(cmd);
-      const srcLocation = opts.from ?? (await s.repoLocation());
-      const srcRef: RepoRef = { location: srcLocation, password: await s.repoPassword() };
+      const srcRef = await s.refFor(opts.from ?? (await s.repoLocation()), await s.repoPassword());
       const { dstRef, hint, env } = await destination(s, opts, srcRef.password);
       const result = await withRepository(s.ctx, srcRef, async (src) => {
         const dst = await openDestination(s.ctx, dstRef, hint);
@@ -82,7 +81,7 @@ async function destination(s: Session, opts: CopyOptions, sourcePassword: string
   const given = opts.toPasswordFile !== undefined || (process.env.ENVSNAP_TO_PASSWORD ?? '') !== '';
   const password = async (fallback: () => string) => (given ? readPassword({ passwordFile: opts.toPasswordFile }, 'destination repository password', 'ENVSNAP_TO_PASSWORD') : fallback());
   const hint = 'set ENVSNAP_TO_PASSWORD or use --to-password-file FILE (without either, the source password is used)';
-  if (opts.to !== undefined) return { dstRef: { location: opts.to, password: await password(() => sourcePassword) }, hint, env: s.globals.env };
+  if (opts.to !== undefined) return { dstRef: await s.refFor(opts.to, await password(() => sourcePassword)), hint, env: s.globals.env };
   const project = await s.project();
   const env = project ? getEnvironment(project, s.globals.env) : undefined;
   const copyTo = env?.copyTo;
@@ -90,7 +89,7 @@ async function destination(s: Session, opts: CopyOptions, sourcePassword: string
     throw new EnvsnapError('INVALID_ARGUMENT', `no destination: give --to LOCATION (a directory or s3://BUCKET/PREFIX)${env ? `, or set copy_to for environment ${env.name} in envsnap.yaml` : ''}`);
   }
   return {
-    dstRef: { location: copyTo.repository, password: await password(() => resolveSecret(copyTo.password, `the password of copy_to of environment ${env.name}`)) },
+    dstRef: await s.refFor(copyTo.repository, await password(() => resolveSecret(copyTo.password, `the password of copy_to of environment ${env.name}`))),
     hint: given ? hint : `check password_env / password_file under copy_to of environment ${env.name} in envsnap.yaml`,
     env: env.name,
   };

@@ -9,7 +9,13 @@ describe('shouldRetry', () => {
   const table: [FailureKind, unknown, boolean][] = [
     ['THROTTLING', status(503), true],
     ['THROTTLING', status(429), true],
+    ['THROTTLING', undefined, true],
+    ['THROTTLING', status(400), false],
     ['TRANSIENT', undefined, true],
+    ['TRANSIENT', status(503), true],
+    ['TRANSIENT', status(400), false],
+    ['TRANSIENT', status(408), false],
+    ['SERVER_ERROR', status(500), true],
     ['SERVER_ERROR', status(507), true],
     ['SERVER_ERROR', status(501), false],
     ['CLIENT_ERROR', status(403), false],

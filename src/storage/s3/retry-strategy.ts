@@ -5,8 +5,9 @@
  *
  * Retried: throttling (503 SlowDown, 429 and the SDK's other throttling codes), other 5xx except 501
  * (a feature the server lacks, which no retry brings), and network failures (refused, reset, timed
- * out). Never retried: 4xx, which say the request itself is wrong (missing object, refused
- * credentials) and would fail again.
+ * out). Never retried: 4xx but 429, which say the request itself is wrong (missing object, refused
+ * credentials) and would fail again — also those the SDK calls transient or throttling (400
+ * RequestTimeout, 400 Throttling).
  * Delays grow exponentially with full jitter — uniformly random in [0, min(cap, base·2^n)] — so
  * many clients that failed together do not come back together; throttling starts from a longer base,
  * and a Retry-After answer is honoured up to the cap.
@@ -43,9 +44,14 @@ interface Token {
   getRetryDelay(): number;
 }
 
+/**
+ * Whether a failed attempt is worth another. The HTTP status decides where there is one: the SDK
+ * also classes some 4xx answers as transient (400 RequestTimeout), and those are not retried.
+ */
 export function shouldRetry(kind: FailureKind, error: unknown): boolean {
-  if (kind === 'THROTTLING' || kind === 'TRANSIENT') return true;
-  if (kind === 'SERVER_ERROR') return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode !== 501;
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  if (kind === 'THROTTLING') return status === undefined || status === 429 || status >= 500;
+  if (kind === 'TRANSIENT' || kind === 'SERVER_ERROR') return status === undefined || (status >= 500 && status !== 501);
   return false;
 }
 

@@ -24,17 +24,17 @@ describe('mapS3Error', () => {
     ['SignatureDoesNotMatch', sdkError('SignatureDoesNotMatch', 403), 'STORAGE_DENIED', [/\(SignatureDoesNotMatch\)/, /credentials were refused;/]],
     ['AccessDenied', sdkError('AccessDenied', 403), 'STORAGE_DENIED', [/refused or lack permission/]],
     ['a bodiless 403 (HEAD)', sdkError('Unknown', 403), 'STORAGE_DENIED', [/\(HTTP 403\)/]],
-    ['no credentials anywhere', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'STORAGE_DENIED', [/no S3 credentials found/, /AWS_PROFILE/]],
-    ['connection refused', netError('ECONNREFUSED'), 'IO', [/cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:8080 \(ECONNREFUSED after 3 attempts\)/, /read config in s3:\/\/shop-backups\/prod/]],
-    ['a reset connection', netError('ECONNRESET', 'socket hang up'), 'IO', [/cannot reach the S3 endpoint/]],
+    ['no credentials anywhere', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'STORAGE_DENIED', [/no S3 credentials found for bucket shop-backups \(to read config\)/, /AWS_PROFILE/]],
+    ['connection refused', netError('ECONNREFUSED'), 'IO', [/cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:8080 \(ECONNREFUSED after 3 attempts\)/, /read config in bucket shop-backups \(s3:\/\/shop-backups\/prod\)/]],
+    ['a reset connection', netError('ECONNRESET', 'socket hang up'), 'IO', [/cannot reach the S3 endpoint .* in bucket shop-backups/]],
     ['a timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'IO', [/cannot reach the S3 endpoint .* \(TimeoutError\)/]],
-    ['503 SlowDown after retries', sdkError('SlowDown', 503, 'Please reduce your request rate.', 8), 'IO', [/failed to read config .*\(SlowDown after 8 attempts\): try again later/]],
+    ['503 SlowDown after retries', sdkError('SlowDown', 503, 'Please reduce your request rate.', 8), 'IO', [/failed to read config in bucket shop-backups .*\(SlowDown after 8 attempts\): try again later/]],
     ['500', sdkError('InternalError', 500), 'IO', [/\(InternalError\)/]],
     ['a full bucket', sdkError('InsufficientStorage', 507), 'NO_SPACE', [/no space left in bucket shop-backups/]],
     ['BadDigest', sdkError('BadDigest', 400), 'IO', [/received damaged data/, /nothing was stored/]],
     ['another region', sdkError('PermanentRedirect', 301), 'IO', [/AWS_REGION/]],
     ['a bad bucket name', sdkError('InvalidBucketName', 400), 'INVALID_ARGUMENT', [/does not accept the bucket name shop-backups/]],
-    ['another 4xx', sdkError('InvalidArgument', 400, 'Bad thing\nwith lines'), 'IO', [/S3 error, cannot read config in s3:\/\/shop-backups\/prod \(InvalidArgument\): Bad thing with lines/]],
+    ['another 4xx', sdkError('InvalidArgument', 400, 'Bad thing\nwith lines'), 'IO', [/S3 error, cannot read config in bucket shop-backups \(s3:\/\/shop-backups\/prod\) \(InvalidArgument\): Bad thing with lines/]],
   ];
   for (const [what, err, code, messages] of cases) {
     it(`maps ${what} to ${code}`, () => {

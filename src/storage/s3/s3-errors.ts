@@ -112,11 +112,12 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext): EnvsnapError {
   const detail = oneLine(err instanceof Error ? err.message : String(err));
   const why = name && name !== 'Unknown' && name !== 'UnknownError' ? name : status !== undefined ? `HTTP ${status}` : 'no answer';
   const opts = { cause: err };
+  const where = `bucket ${ctx.bucket} (${ctx.location})`;
 
   if (name === 'CredentialsProviderError' || name === 'CredentialsProviderErrorMissing') {
     return new EnvsnapError(
       'STORAGE_DENIED',
-      `no S3 credentials found to ${ctx.action} in bucket ${ctx.bucket}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`,
+      `no S3 credentials found for bucket ${ctx.bucket} (to ${ctx.action}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`,
       opts,
     );
   }
@@ -124,7 +125,7 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext): EnvsnapError {
     const code = errnoCode(err) ?? (name || 'connection failed');
     return new EnvsnapError(
       'IO',
-      `cannot reach the S3 endpoint ${ctx.endpoint} (${code}${attemptsNote(err)}) to ${ctx.action} in ${ctx.location}: check that the server is up, AWS_ENDPOINT_URL_S3 and the network, then run again`,
+      `cannot reach the S3 endpoint ${ctx.endpoint} (${code}${attemptsNote(err)}) to ${ctx.action} in ${where}: check that the server is up, the endpoint (AWS_ENDPOINT_URL_S3, or s3.endpoint in envsnap.yaml) and the network, then run again`,
       opts,
     );
   }
@@ -158,14 +159,14 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext): EnvsnapError {
     return new EnvsnapError('NO_SPACE', `no space left in bucket ${ctx.bucket} at ${ctx.endpoint} (${why}) to ${ctx.action}: free space or raise the quota, and run again`, opts);
   }
   if (name === 'BadDigest' || name === 'InvalidDigest') {
-    return new EnvsnapError('IO', `${ctx.endpoint} received damaged data when asked to ${ctx.action} in ${ctx.location} (${why}): nothing was stored; run again`, opts);
+    return new EnvsnapError('IO', `${ctx.endpoint} received damaged data when asked to ${ctx.action} in ${where} (${why}): nothing was stored; run again`, opts);
   }
   if (status !== undefined && status >= 500) {
     return new EnvsnapError(
       'IO',
-      `the S3 endpoint ${ctx.endpoint} failed to ${ctx.action} in ${ctx.location} (${why}${attemptsNote(err)}): try again later`,
+      `the S3 endpoint ${ctx.endpoint} failed to ${ctx.action} in ${where} (${why}${attemptsNote(err)}): try again later`,
       opts,
     );
   }
-  return new EnvsnapError('IO', `S3 error, cannot ${ctx.action} in ${ctx.location} (${why}): ${detail}`, opts);
+  return new EnvsnapError('IO', `S3 error, cannot ${ctx.action} in ${where} (${why}): ${detail}`, opts);
 }

@@ -1,13 +1,14 @@
 /**
  * S3Store against the BlobStore contract on a real S3 server (Swift with s3api, see
  * testing/servers.ts), plus what only S3 has: the stored SHA-256 checked on reads, multipart
- * uploads (streamed, aborted, swept by removeStaleTemp), and errors as a user meets them — refused
+ * uploads (streamed, aborted, swept by removeStaleTemp), listings longer than one page, and errors as a user meets them — refused
  * credentials, a missing bucket, an endpoint that does not answer. Each test works in a bucket of its own.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mapLimit } from '../../core/async.ts';
 import { isEnvsnapError } from '../../core/errors.ts';
 import { describeBlobStore } from '../../testing/blob-store-contract.ts';
 import { testS3Client } from '../../testing/s3-test-client.ts';
@@ -72,6 +73,22 @@ describe('S3Store on a real S3 server', () => {
     assert.equal(await res.Body!.transformToString(), 'a');
   });
 
+  it('lists more keys than one page holds (1,100 under a prefix) each exactly once', async (t) => {
+    const info = await testS3();
+    const bucket = uniqueBucket();
+    const store = storeFor(t, info, `s3://${bucket}/repo`);
+    await store.create();
+    const want = Array.from({ length: 1100 }, (_, i) => `data/${String(i).padStart(4, '0')}`);
+    await mapLimit(want, 32, (name) => store.put(name, Buffer.from(name)));
+    await store.put('index/outside-the-prefix', Buffer.from('x'));
+    const firstPage = await rawFor(t, info).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'repo/data/' }));
+    assert.equal(firstPage.IsTruncated, true, 'the server answers in more than one page');
+    const listed: string[] = [];
+    for await (const o of store.list('data/')) listed.push(o.name);
+    assert.equal(listed.length, want.length, 'every key once, none twice');
+    assert.deepEqual(listed.sort(), want);
+  });
+
   it('rejects a whole-object read whose bytes do not match the stored SHA-256 with CORRUPT', async (t) => {
     const info = await testS3();
     const bucket = uniqueBucket();
@@ -111,6 +128,14 @@ describe('S3Store on a real S3 server', () => {
     assert.match(res.Metadata?.sha256 ?? '', /^[0-9a-f]{64}$/);
     await res.Body!.transformToByteArray();
     assert.ok((await store.get(Names.pack('bb'))).equals(big));
+
+    // A streamed object that stays below one part (every pack of a bucket) goes in one PUT, hash included; one past a part carries none.
+    const small = await store.openWriter(Names.pack('dd'));
+    await small.append([randomBytes(3 * MiB)]);
+    await small.commit();
+    const sha = async (key: string) => (await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).Metadata?.sha256;
+    assert.match((await sha('r/data/dd')) ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(await sha('r/data/aa'), undefined);
 
     const dropped = await store.openWriter(Names.pack('cc'));
     await dropped.append(randomBytes(6 * MiB));

@@ -9,9 +9,11 @@
  * - Only plain PUT, GET (ranged), HEAD, LIST, DELETE and multipart uploads are used: no conditional
  *   writes, no batch delete, no newer checksum headers, so older S3-compatible servers work.
  * - Integrity: every PUT and uploaded part carries Content-MD5 (the server refuses a damaged body);
- *   objects whose bytes are known before the upload carry their SHA-256 as `x-amz-meta-sha256`, which
- *   every whole-object get checks (CORRUPT on mismatch). Streamed packs are authenticated blob by
- *   blob by the repository's encryption. See docs/FORMAT.md.
+ *   objects whose bytes are known before the upload — everything sent in one PUT, streamed packs
+ *   included (they stay below one part), and objects given whole — carry their SHA-256 as
+ *   `x-amz-meta-sha256`, which every whole-object get checks (CORRUPT on mismatch). Objects streamed
+ *   past one part carry none and are authenticated blob by blob by the repository's encryption.
+ *   See docs/FORMAT.md.
  * - Large objects go up as multipart uploads (MultipartWriter), aborted on failure.
  * - Retries live in the SDK client (retry-strategy.ts); errors are mapped in s3-errors.ts.
  * - At most `concurrency` requests are in flight per store (a semaphore around every call).
