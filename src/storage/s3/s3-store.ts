@@ -316,7 +316,7 @@ export class S3Store implements BlobStore {
         const name = o.Key.slice(this.prefix.length);
         // "folder" placeholders some consoles create are not objects of ours
         if (name === '' || name.endsWith('/')) continue;
-        yield { name, size: o.Size ?? 0 };
+        yield { name, size: o.Size ?? 0, modified: o.LastModified?.getTime() };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
@@ -326,7 +326,7 @@ export class S3Store implements BlobStore {
     const key = this.key(name);
     try {
       const res = await this.call(`look up ${name}`, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
-      return { name, size: res.ContentLength ?? 0 };
+      return { name, size: res.ContentLength ?? 0, modified: res.LastModified?.getTime() };
     } catch (err) {
       if (isEnvsnapError404(err)) return undefined;
       throw err;
