@@ -48,3 +48,8 @@ export function errnoCode(err: unknown): string | undefined {
     ? (err as { code: string }).code
     : undefined;
 }
+
+/** An error's message for a log line (no "Error:" prefix, no stack). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

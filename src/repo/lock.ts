@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { EnvsnapError, isEnvsnapError } from '../core/errors.ts';
+import { EnvsnapError, isEnvsnapError, messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { Names, idOf } from '../storage/blob-store.ts';
 import type { Repository } from './repository.ts';
@@ -236,7 +236,7 @@ async function acquireOnce(repo: Repository, opts: { exclusive: boolean; operati
     throw err;
   }
   timer = setInterval(() => {
-    refreshing = refresh().catch((err: unknown) => opts.logger.warn(`could not refresh lock: ${String(err)}`));
+    refreshing = refresh().catch((err: unknown) => opts.logger.warn(`could not refresh lock: ${messageOf(err)}`));
   }, margins.lockRefreshMs);
   timer.unref();
   return lock;
@@ -267,7 +267,7 @@ export async function withLock<T>(
   } catch (err) {
     // fn's failure is what the user must see, not a release that failed after it (a store gone
     // away fails both); the lock left behind goes stale and is ignored
-    await lock.release().catch((releaseErr: unknown) => opts.logger.warn(`could not remove lock ${lock.id.slice(0, 8)}: ${String(releaseErr)}`));
+    await lock.release().catch((releaseErr: unknown) => opts.logger.warn(`could not remove lock ${lock.id.slice(0, 8)}: ${messageOf(releaseErr)}`));
     throw err;
   }
   await lock.release();
