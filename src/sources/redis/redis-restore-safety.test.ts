@@ -80,6 +80,8 @@ function scratchOf(logger: MemoryLogger): number {
   return Number(/empty db (\d+)/.exec(line.message)![1]);
 }
 
+const LIMITED_PASSWORD = 'limited-pw-1';
+
 async function keepFiles(): Promise<string[]> {
   return (await readdir(tmpdir())).filter((n) => n.startsWith('envsnap-redis-keep-'));
 }
@@ -177,9 +179,11 @@ describe('Redis restore in place where SWAPDB cannot be used', () => {
   };
   const url = (info: RedisInfo, db: number) => `redis://${info.host}:${info.port}/${db}`;
 
-  for (const [what, settings, target, says] of [
-    ['SWAPDB renamed away', ['--rename-command', 'SWAPDB', ''], 1, /SWAPDB cannot be used on this server \(.*unknown command/],
-    ['a single database', ['--databases', '1'], 0, /single database/],
+  // The restore runs as `user` (password LIMITED_PASSWORD) when one is given.
+  for (const [what, settings, target, says, user] of [
+    ['SWAPDB renamed away', ['--rename-command', 'SWAPDB', ''], 1, /SWAPDB cannot be used on this server \(.*unknown command/, undefined],
+    ['a single database', ['--databases', '1'], 0, /single database/, undefined],
+    ["an ACL user limited to the shop's keys", ['--user', 'limited', 'on', `>${LIMITED_PASSWORD}`, '~snap:*', '~mine:*', '+@all'], 1, /no empty db can be taken as scratch db \(NOPERM/, 'limited'],
   ] as const) {
     it(`${what}: the log says so; a failed restore puts back the target's keys and TTLs, a successful one leaves the snapshot`, async () => {
       const info = await serverWith([...settings]);
@@ -194,7 +198,8 @@ describe('Redis restore in place where SWAPDB cannot be used', () => {
         const before = await state(dst);
 
         const logger = new MemoryLogger();
-        await assert.rejects(restore(url(info, target), breakingAfter(writer as MemoryEntries, 0.8), result.details, { logger }), (err: unknown) => {
+        const as = user ? { url: url(info, target).replace('redis://', `redis://${user}@`), password: LIMITED_PASSWORD } : { url: url(info, target) };
+        await assert.rejects(restore(as.url, breakingAfter(writer as MemoryEntries, 0.8), result.details, { logger, ...as }), (err: unknown) => {
           assert.ok(isEnvsnapError(err, 'IO'), String(err));
           assert.match(err.message, new RegExp(`broke off \\(db ${target} was left as it was\\)$`));
           return true;
@@ -204,7 +209,7 @@ describe('Redis restore in place where SWAPDB cannot be used', () => {
         assert.deepEqual(await keepFiles(), []);
 
         await fill(dst, 'snap', 1);
-        await restore(url(info, target), writer as MemoryEntries, result.details);
+        await restore(as.url, writer as MemoryEntries, result.details, as);
         assert.equal(await dst.dbsize(), 2500);
         assert.equal(await dst.exists('mine:0'), 0);
         assert.equal(await fingerprint(dst), snapshot);

@@ -10,10 +10,11 @@
  * from the highest number down, away from the low numbers applications use.
  *
  * When SWAPDB cannot be used — Redis Cluster, a server with one database, the command renamed or
- * refused by ACL, no empty db — takeScratchDb says why and the sink restores in place instead.
+ * refused by ACL, no empty db, a user whose ACL refuses the marker key — takeScratchDb says why and
+ * the sink restores in place instead.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { ReplyError, type Redis } from 'ioredis';
 import { oneLine } from './connection.ts';
 
 export const SCRATCH_MARKER = 'envsnap:restore-scratch';
@@ -40,16 +41,28 @@ export async function takeScratchDb(client: Redis, target: number): Promise<Scra
     if (db === target) continue;
     try {
       await client.select(db);
+      const replies = ((await client.multi().set(SCRATCH_MARKER, token, 'NX').dbsize().exec()) ?? []) as [Error | null, unknown][];
+      for (const [err] of replies) if (err) throw err;
+      const [[, set], [, keys]] = replies;
+      if (set === 'OK' && keys === 1) return { db };
+      if (set === 'OK') await client.del(SCRATCH_MARKER);
     } catch (err) {
       if (/out of range/i.test((err as Error).message)) continue;
-      throw err;
+      // The server refused a command (an ACL limited to some keys or commands): no scratch db for this user.
+      if (!isReplyError(err)) throw err;
+      await client.select(target);
+      // A command refused inside MULTI aborts it; ioredis keeps the refusal that says why.
+      const why = (err as { previousErrors?: Error[] }).previousErrors?.[0] ?? err;
+      return { unavailable: `no empty db can be taken as scratch db (${oneLine(why)})` };
     }
-    const [[, set], [, keys]] = ((await client.multi().set(SCRATCH_MARKER, token, 'NX').dbsize().exec()) ?? []) as [Error | null, unknown][];
-    if (set === 'OK' && keys === 1) return { db };
-    if (set === 'OK') await client.del(SCRATCH_MARKER);
   }
   await client.select(target);
   return { unavailable: count <= 1 ? 'the server has a single database, so there is no scratch db to swap with' : `no db other than db ${target} is empty to serve as scratch db` };
+}
+
+/** An error reply of the server, as opposed to a connection that failed. */
+function isReplyError(err: unknown): boolean {
+  return err instanceof ReplyError || (err instanceof Error && /^(ERR|NOPERM|EXECABORT)\b/.test(err.message));
 }
 
 /**

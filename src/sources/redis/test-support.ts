@@ -48,8 +48,8 @@ export async function capture(url: string, writer: EntryWriter = new MemoryEntri
 }
 
 /** Restores `entries` into the db at `url`; what the sink logged goes to `logger`, which is returned. */
-export async function restore(url: string, entries: EntryReader, details: Record<string, unknown>, o: { progress?: Progress; logger?: MemoryLogger } = {}): Promise<MemoryLogger> {
-  const sink = new RedisSink({ name: NAME, url });
+export async function restore(url: string, entries: EntryReader, details: Record<string, unknown>, o: { progress?: Progress; logger?: MemoryLogger; password?: string } = {}): Promise<MemoryLogger> {
+  const sink = new RedisSink({ name: NAME, url, ...(o.password !== undefined ? { password: o.password } : {}) });
   const options = { ...driverOptions(o.progress), ...(o.logger ? { logger: o.logger } : {}) };
   try {
     await sink.open(options);
