@@ -4,6 +4,8 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isEnvsnapError } from '../core/errors.ts';
 import { listSnapshots } from '../snapshot/manifest.ts';
+import { FakeClock } from '../core/clock.ts';
+import type { SourceKind } from '../sources/source.ts';
 import { FakeSink, FakeSource, type FakeStep } from '../testing/fake-source.ts';
 import { quietContext, tempRepo, writeFiles, type TempRepo } from '../testing/temp-repo.ts';
 import { createEnvironmentSnapshot, type MaintenanceRunner } from './create-environment-snapshot.ts';
@@ -68,8 +70,42 @@ describe('environment snapshots (use cases, fake sources)', () => {
     assert.deepEqual(e.sources.map((s) => s.path), ['files', 'mysql/default', 'redis/cache']);
     assert.equal(e.sources[1].bytes, Buffer.byteLength(DB_FILES['meta.json']) + Buffer.byteLength(DB_FILES['data/t/00000.tsv']));
     assert.deepEqual(e.sources[1].point, { position: 42 });
-    assert.ok(e.skewMs >= 0);
     assert.equal((await listSnapshots(fx.repo)).filter((s) => s.id === snap.id).length, 1);
+  });
+
+  it('records each source\'s point in time and the skew between them by the injected clock', async () => {
+    const calls: string[] = [];
+    const clock = new FakeClock(Date.UTC(2026, 2, 1, 3, 0, 0));
+    const t0 = clock.now();
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const source = (kind: SourceKind, id: string, o: { consistent?: boolean; during?: (step: FakeStep) => void | Promise<void> }): SourceSpec => ({
+      kind,
+      id,
+      name: `${kind} ${id}`,
+      create: async () => new FakeSource({ kind, name: `${kind} ${id}`, files: { 'meta.json': id }, calls, ...o }),
+      createSink: async () => new FakeSink({ kind, name: id, calls }),
+    });
+    const sources = [
+      // The database pins 1.0 s in; the SQLite backup pins 3.5 s in (pins run together, this one ends
+      // after the database's); Redis has no point: its live capture runs from then for 0.7 s.
+      source('mysql', 'default', { during: (step) => void (step === 'pin' && clock.advance(1000)) }),
+      source('sqlite', 'demo', { during: async (step) => void (step === 'pin' && (await new Promise(setImmediate), clock.advance(2500))) }),
+      source('redis', 'cache', { consistent: false, during: (step) => void (step === 'capture' && clock.advance(700)) }),
+    ];
+    const snap = await createEnvironmentSnapshot({ ...quietContext, clock }, fx.repo, { project: 'shop', env: env(), sources, maintenance: runner(calls) });
+    const e = snap.environment!;
+    assert.deepEqual(
+      e.sources.map((s) => [s.path, s.pointFrom, s.pointTo]),
+      [
+        ['files', at(3500), at(3500)],
+        ['mysql/default', at(1000), at(1000)],
+        ['sqlite/demo', at(3500), at(3500)],
+        ['redis/cache', at(3500), at(4200)],
+      ],
+    );
+    // From the earliest point (the database's pin) to the latest (the end of the Redis capture).
+    assert.equal(e.skewMs, 4200 - 1000);
+    assert.equal(snap.time, at(0));
   });
 
   for (const at of ['open', 'pin', 'capture'] as const) {

@@ -3,7 +3,8 @@
  * another one (`--target staging`). Steps, in order: databases, then Redis, then the mounts, each
  * only when selected (`only`). Before anything is written the caller is shown what each step would
  * replace and must confirm; a database is loaded into a new schema by its sink and swapped in only
- * when complete, so a failure leaves the old data in place.
+ * when complete (a Redis database into an empty db, swapped in with SWAPDB), so a failure leaves the
+ * old data in place.
  *
  * Restoring into a different environment leaves that environment's own `app/etc/env.php` alone
  * (it holds the target's credentials and hosts, not the source's), and the maintenance flag file is

@@ -118,7 +118,8 @@ export interface Sink {
   describeTarget(): Promise<string>;
   /**
    * Loads the files into the target. A failure must leave the target as it was or recoverable
-   * (for MySQL: loaded into a new schema first, swapped in only when complete).
+   * (for MySQL: loaded into a new schema first, swapped in only when complete; for Redis: loaded
+   * into an empty scratch db, swapped in with SWAPDB).
    */
   restore(input: EntryReader, opts: RestoreOptions): Promise<void>;
   close(): Promise<void>;

@@ -14,13 +14,29 @@ export class FakeSource implements Source {
   readonly files: Map<string, Buffer>;
   readonly calls: string[];
   private readonly failAt?: FakeStep;
+  private readonly consistent: boolean;
+  private readonly during?: (step: FakeStep) => void | Promise<void>;
 
-  constructor(opts: { kind?: SourceKind; name: string; files: Record<string, Buffer | string>; calls: string[]; failAt?: FakeStep }) {
+  /**
+   * `consistent: false` pins like a live source (Redis); `during` runs inside pin() and capture(),
+   * after the step is recorded — a test drives its clock there to say how long the step takes.
+   */
+  constructor(opts: {
+    kind?: SourceKind;
+    name: string;
+    files: Record<string, Buffer | string>;
+    calls: string[];
+    failAt?: FakeStep;
+    consistent?: boolean;
+    during?: (step: FakeStep) => void | Promise<void>;
+  }) {
     this.kind = opts.kind ?? 'mysql';
     this.name = opts.name;
     this.files = new Map(Object.entries(opts.files).map(([k, v]) => [k, Buffer.from(v)]));
     this.calls = opts.calls;
     this.failAt = opts.failAt;
+    this.consistent = opts.consistent ?? true;
+    this.during = opts.during;
   }
 
   private step(s: FakeStep): void {
@@ -36,11 +52,13 @@ export class FakeSource implements Source {
 
   async pin(): Promise<PinResult> {
     this.step('pin');
-    return { consistent: true, details: { position: 42 } };
+    await this.during?.('pin');
+    return { consistent: this.consistent, details: { position: 42 } };
   }
 
   async capture(out: EntryWriter, _opts: CaptureOptions): Promise<CaptureResult> {
     this.step('capture');
+    await this.during?.('capture');
     let bytes = 0;
     for (const [p, b] of this.files) bytes += (await out.writeFile(p, b)).size;
     return { bytes, details: { files: this.files.size } };

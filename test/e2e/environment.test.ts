@@ -14,22 +14,7 @@ import { claimDb, type ClaimedDb } from '../../src/sources/redis/test-support.ts
 import { testMariaDb, testRedis, uniqueName, type MariaDbInfo } from '../../src/testing/servers.ts';
 import { writeFiles } from '../../src/testing/temp-repo.ts';
 import { oneErrorLine, runCli, runJson, runOk, spawnCli, stopWhenSeen } from './helpers.ts';
-
-async function checksums(db: MariaDbInfo, name: string): Promise<Record<string, string>> {
-  const c = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: name });
-  try {
-    const [tables] = await c.query<mysql.RowDataPacket[]>('SHOW FULL TABLES WHERE Table_type = "BASE TABLE"');
-    const out: Record<string, string> = {};
-    for (const t of tables) {
-      const table = String(Object.values(t)[0]);
-      const [rows] = await c.query<mysql.RowDataPacket[]>(`CHECKSUM TABLE \`${table}\``);
-      out[table] = String(rows[0].Checksum);
-    }
-    return out;
-  } finally {
-    await c.end();
-  }
-}
+import { checksums } from './shop-project.ts';
 
 describe('environment snapshots (CLI, MariaDB, Redis)', () => {
   let dir: string;

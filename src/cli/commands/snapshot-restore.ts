@@ -36,7 +36,8 @@ export function register(program: Command): void {
       'after',
       `
 Environment snapshots: databases first (loaded into a new schema and swapped in only when complete, so
-a failed restore leaves the old data), then Redis, then the mounts, with the target's maintenance mode on.
+a failed restore leaves the old data), then Redis (loaded into an empty database and swapped in with
+SWAPDB), then the mounts, with the target's maintenance mode on.
 Restoring into another environment keeps that environment's own app/etc/env.php. Data at the target is
 replaced only after a yes on the terminal, or with --yes.
 

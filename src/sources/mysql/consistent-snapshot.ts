@@ -169,9 +169,10 @@ export async function openConsistentSnapshot(settings: MysqlConnectionSettings, 
 }
 
 /**
- * The binlog coordinates of the point. Under the commit block SHOW MASTER STATUS is exact; a lone
- * MariaDB snapshot has binlog_snapshot_file/position, exact for its transaction; a lone MySQL
- * snapshot has nothing exact, so nothing is recorded.
+ * The binlog coordinates of the point. Under the commit block SHOW MASTER STATUS and the GTID
+ * position are exact; a lone MariaDB snapshot has binlog_snapshot_file/position, exact for its
+ * transaction, and BINLOG_GTID_POS turns them into the GTID position; a lone MySQL snapshot has
+ * nothing exact, so nothing is recorded.
  */
 async function readBinlogPoint(conn: MysqlConnection, point: SnapshotPoint, locked: boolean, flavor: ServerFlavor): Promise<void> {
   try {
@@ -190,6 +191,9 @@ async function readBinlogPoint(conn: MysqlConnection, point: SnapshotPoint, lock
       if (file) {
         point.binlogFile = file;
         point.binlogPosition = Number(pos);
+        // The GTID position of those coordinates, as MariaDB maps them (gtid_binlog_pos may have moved on).
+        const [g] = await conn.query<{ g: string | null }>('SELECT BINLOG_GTID_POS(?, ?) AS g', [file, point.binlogPosition]);
+        if (g?.g) point.gtid = String(g.g);
       }
     }
   } catch (err) {

@@ -1,29 +1,31 @@
 /**
- * RedisSink: loads a captured Redis database (keys.bin, meta.json) into a target database.
+ * RedisSink: loads a captured Redis database (keys.bin, meta.json) into a target database, so that
+ * a restore that fails leaves the target as it was.
  *
- * The target db is flushed (FLUSHDB; the app layer has asked for confirmation, showing
- * describeTarget()) and refilled with pipelined `RESTORE key ttl payload REPLACE`, in batches
- * bounded by count and bytes, one batch in flight while the next is decoded. Each key gets the
- * TTL it had at capture time (its recorded expiry minus the capture time from the details), so a
- * snapshot restored a week later does not come back already expired.
+ * The keys are loaded with pipelined `RESTORE key ttl payload REPLACE` (key-loader.ts) into an
+ * empty scratch db of the same server (scratch-db.ts); once all are in and the scratch db holds
+ * exactly them, one `SWAPDB` exchanges it with the target db and the scratch db — now holding the
+ * old keys — is flushed. Where SWAPDB cannot be used (Redis Cluster, one database, the command
+ * renamed or refused, no empty db), the log says why and the target is restored in place: its keys
+ * are copied aside first (safety-copy.ts), then it is flushed and loaded, and a failure puts the
+ * copy back. Each key gets the TTL it had at capture time (its recorded expiry minus the capture
+ * time from the details), so a snapshot restored a week later does not come back already expired.
  *
- * Checks that can fail run before the flush: a snapshot from a newer Redis (RDB version above
- * what the target reads) is refused while the target is still untouched. A failure after the
- * flush (connection lost) leaves a partly loaded db; running the restore again repairs it.
+ * A snapshot from a newer Redis (RDB version above what the target reads) is refused before
+ * anything is loaded.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { EnvsnapError } from '../../core/errors.ts';
 import type { CaptureOptions, EntryReader, RestoreOptions, Sink } from '../source.ts';
 import { META_FILE, type RedisCaptureMeta } from './capture-meta.ts';
-import { closeRedis, connectRedis, redisFailed, type RedisConnection } from './connection.ts';
+import { closeRedis, connectRedis, oneLine, redisFailed, type RedisConnection } from './connection.ts';
 import { rdbVersionOf } from './dump-payload.ts';
-import { throwIfAborted } from './key-reader.ts';
-import { decodeKeyRecords, KEYS_FILE, NO_EXPIRY, type KeyRecord } from './record-format.ts';
+import { loadKeys, type LoadedKeys } from './key-loader.ts';
+import { decodeKeyRecords, KEYS_FILE } from './record-format.ts';
+import { saveKeys, type SafetyCopy } from './safety-copy.ts';
+import { takeScratchDb, swapScratchIn, type ScratchChoice } from './scratch-db.ts';
 import { describeAddress, parseRedisUrl, type RedisAddress, type RedisSettings } from './settings.ts';
-
-const BATCH_KEYS = 1000;
-const BATCH_BYTES = 8 * 1024 * 1024;
 
 export class RedisSink implements Sink {
   readonly kind = 'redis' as const;
@@ -77,69 +79,117 @@ export class RedisSink implements Sink {
       throw this.tooNew(meta.rdb_version, targetRdb, meta.redis_version);
     }
 
+    const target = this.address.db;
+    let choice: ScratchChoice;
     try {
-      await client.flushdb('ASYNC');
+      choice = await takeScratchDb(client, target);
     } catch (err) {
-      throw redisFailed(this.settings, this.address, 'emptying the database', err);
+      await client.select(target).catch(() => {});
+      throw redisFailed(this.settings, this.address, 'looking for an empty scratch db', err);
     }
+    const load = () => this.loadSnapshot(input, opts, { capturedAt, targetRdb, meta });
+    if ('db' in choice) await this.restoreBySwap(choice.db, load, opts);
+    else {
+      opts.logger.warn(`${this.name}: ${choice.unavailable}; restoring into db ${target} in place, with its keys copied aside first and put back should the restore fail`);
+      await this.restoreInPlace(load, opts);
+    }
+  }
 
-    let restored = 0;
-    let bytes = 0;
-    let batch: KeyRecord[] = [];
-    let batchBytes = 0;
-    let inFlight: Promise<void> | undefined;
-    const send = async (records: KeyRecord[]) => {
-      const p = client.pipeline();
-      for (const r of records) {
-        if (r.expireAt === NO_EXPIRY) p.restore(r.key, 0, r.payload, 'REPLACE');
-        else if (capturedAt !== undefined) p.restore(r.key, Math.max(1, r.expireAt - capturedAt), r.payload, 'REPLACE');
-        else p.restore(r.key, r.expireAt, r.payload, 'REPLACE', 'ABSTTL');
-      }
-      let replies: [Error | null, unknown][];
+  /** Loads into the scratch db (the client is on it), swaps it with the target, empties it of the old keys. */
+  private async restoreBySwap(scratch: number, load: () => Promise<LoadedKeys>, opts: RestoreOptions): Promise<void> {
+    const { client } = this.connection();
+    const target = this.address.db;
+    opts.logger.info(`${this.name}: restoring into the empty db ${scratch}, swapped with db ${target} once complete`);
+    try {
+      const loaded = await load();
+      let mismatch: string | undefined;
       try {
-        replies = (await p.exec()) ?? [];
+        mismatch = await swapScratchIn(client, scratch, target, loaded);
       } catch (err) {
-        throw redisFailed(this.settings, this.address, 'restoring the keys', err);
+        throw redisFailed(this.settings, this.address, `swapping db ${scratch} with db ${target}`, err);
       }
-      replies.forEach(([err], i) => {
-        if (!err) return;
-        const r = records[i];
-        if (/payload version or checksum/i.test(err.message)) {
-          const v = rdbVersionOf(r.payload);
-          if (v !== undefined && targetRdb !== undefined && v > targetRdb) throw this.tooNew(v, targetRdb, meta?.redis_version);
-        }
-        throw redisFailed(this.settings, this.address, `restoring key ${printableKey(r.key)}`, err);
-      });
-    };
-    const flush = async () => {
-      if (batch.length === 0) return;
-      // At most one batch in flight: decoding the next overlaps with Redis loading this one.
-      await inFlight;
-      inFlight = send(batch);
-      inFlight.catch(() => {});
-      restored += batch.length;
-      bytes += batchBytes;
-      batch = [];
-      batchBytes = 0;
-      opts.progress.update({ phase: `${this.name}: restoring keys`, files: restored, bytes, ...(meta ? { totalFiles: meta.keys } : {}) });
-    };
-
-    for await (const r of decodeKeyRecords(input.read(KEYS_FILE), `${this.name}: ${KEYS_FILE}`)) {
-      const v = rdbVersionOf(r.payload);
-      if (v !== undefined && targetRdb !== undefined && v > targetRdb) {
-        await inFlight?.catch(() => {});
-        throw this.tooNew(v, targetRdb, meta?.redis_version);
+      if (mismatch) throw new EnvsnapError('SOURCE_FAILED', `${this.name}: ${mismatch}: another client wrote into it; db ${target} was left as it was, restore again`);
+      opts.logger.info(`${this.name}: restored ${loaded.keys} keys into ${describeAddress(this.address)}`);
+    } catch (err) {
+      throw this.leftAsItWas(err);
+    } finally {
+      // The scratch db holds the target's old keys after the swap, a partial load before it.
+      try {
+        await client.flushdb('ASYNC');
+      } catch (err) {
+        opts.logger.warn(`${this.name}: emptying the scratch db failed (${oneLine(err)}); run FLUSHDB on ${describeAddress({ ...this.address, db: scratch })}`);
       }
-      batch.push(r);
-      batchBytes += r.key.length + r.payload.length;
-      if (batch.length >= BATCH_KEYS || batchBytes >= BATCH_BYTES) {
-        throwIfAborted(this.name, opts.signal);
-        await flush();
-      }
+      await client.select(target).catch(() => {});
     }
-    await flush();
-    await inFlight;
-    opts.logger.info(`${this.name}: restored ${restored} keys into ${describeAddress(this.address)}`);
+  }
+
+  /** Where no scratch db can be swapped in: copy the target's keys aside, flush, load; on failure put the copy back. */
+  private async restoreInPlace(load: () => Promise<LoadedKeys>, opts: RestoreOptions): Promise<void> {
+    const conn = this.connection();
+    const { client } = conn;
+    let copy: SafetyCopy;
+    try {
+      copy = await saveKeys(client, { name: this.name, redisVersion: conn.redisVersion, ...(opts.signal ? { signal: opts.signal } : {}) });
+    } catch (err) {
+      throw redisFailed(this.settings, this.address, 'copying the keys aside before the restore', err);
+    }
+    try {
+      try {
+        await client.flushdb();
+      } catch (err) {
+        throw redisFailed(this.settings, this.address, 'emptying the database', err);
+      }
+      const loaded = await load();
+      opts.logger.info(`${this.name}: restored ${loaded.keys} keys into ${describeAddress(this.address)}`);
+    } catch (err) {
+      try {
+        await client.flushdb();
+        await loadKeys(client, copy.records(), { name: this.name, capturedAt: undefined, failed: (e) => e });
+      } catch (again) {
+        opts.logger.warn(`${this.name}: putting back the ${copy.keys} keys db ${this.address.db} held before the restore failed (${oneLine(again)})`);
+        throw err;
+      }
+      throw this.leftAsItWas(err);
+    } finally {
+      await copy.remove();
+    }
+  }
+
+  /** The snapshot's keys.bin into the selected db, refusing payloads the target cannot read. */
+  private async loadSnapshot(
+    input: EntryReader,
+    opts: RestoreOptions,
+    c: { capturedAt: number | undefined; targetRdb: number | undefined; meta: RedisCaptureMeta | undefined },
+  ): Promise<LoadedKeys> {
+    const { client } = this.connection();
+    const newer = (payload: Buffer) => {
+      const v = rdbVersionOf(payload);
+      return v !== undefined && c.targetRdb !== undefined && v > c.targetRdb ? this.tooNew(v, c.targetRdb, c.meta?.redis_version) : undefined;
+    };
+    return loadKeys(client, decodeKeyRecords(input.read(KEYS_FILE), `${this.name}: ${KEYS_FILE}`), {
+      name: this.name,
+      capturedAt: c.capturedAt,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      check: (r) => {
+        const refused = newer(r.payload);
+        if (refused) throw refused;
+      },
+      failed: (err, r) => {
+        if (!r) return redisFailed(this.settings, this.address, 'restoring the keys', err);
+        if (/payload version or checksum/i.test(err.message)) {
+          const refused = newer(r.payload);
+          if (refused) return refused;
+        }
+        return redisFailed(this.settings, this.address, `restoring key ${printableKey(r.key)}`, err);
+      },
+      onBatch: (keys, bytes) => opts.progress.update({ phase: `${this.name}: restoring keys`, files: keys, bytes, ...(c.meta ? { totalFiles: c.meta.keys } : {}) }),
+    });
+  }
+
+  /** The error with the news that the target kept its keys. */
+  private leftAsItWas(err: unknown): unknown {
+    if (!(err instanceof EnvsnapError) || err.message.includes('was left as it was')) return err;
+    return new EnvsnapError(err.code, `${err.message} (db ${this.address.db} was left as it was)`, { cause: err.cause ?? err });
   }
 
   async close(): Promise<void> {

@@ -11,23 +11,17 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { isEnvsnapError } from '../../core/errors.ts';
-import { MemoryLogger, noProgress, type Progress, type ProgressState } from '../../core/logger.ts';
+import type { Progress, ProgressState } from '../../core/logger.ts';
 import { describeSource } from '../../testing/source-contract.ts';
 import { MemoryEntries } from '../../testing/memory-entries.ts';
 import { freePort, startRedis, testRedis, type RedisInfo, type Running } from '../../testing/servers.ts';
-import type { CaptureOptions, EntryWriter } from '../source.ts';
+import type { EntryWriter } from '../source.ts';
 import { rdbVersionOf } from './dump-payload.ts';
 import { decodeKeyRecords, encodeEnd, encodeHeader, encodeRecordHead, KEYS_FILE } from './record-format.ts';
 import { RedisSink } from './redis-sink.ts';
 import { META_FILE, type RedisCaptureMeta } from './capture-meta.ts';
 import { RedisSource } from './redis-source.ts';
-import { claimDb, fingerprint, redisClient, type ClaimedDb } from './test-support.ts';
-
-const NAME = 'redis cache';
-
-function opts(progress: Progress = noProgress): CaptureOptions & { logger: MemoryLogger } {
-  return { logger: new MemoryLogger(), progress };
-}
+import { capture, claimDb, driverOptions, fingerprint, NAME, redisClient, restore, suiteClaims } from './test-support.ts';
 
 /** The progress a user watches, kept. */
 class ProgressLog implements Progress {
@@ -107,45 +101,13 @@ describeSource(
   { pointInTime: false },
 );
 
-async function capture(url: string, writer: EntryWriter = new MemoryEntries(), password?: string, progress?: Progress) {
-  const source = new RedisSource({ name: NAME, url, password });
-  const o = opts(progress);
-  try {
-    await source.open(o);
-    const pin = await source.pin();
-    const result = await source.capture(writer, o);
-    return { pin, result, writer, logger: o.logger };
-  } finally {
-    await source.close();
-  }
-}
-
-async function restore(url: string, entries: MemoryEntries, details: Record<string, unknown>, progress?: Progress) {
-  const sink = new RedisSink({ name: NAME, url });
-  const o = opts(progress);
-  try {
-    await sink.open(o);
-    await sink.restore(entries, { ...o, details });
-    return o.logger;
-  } finally {
-    await sink.close();
-  }
-}
-
 function metaOf(entries: MemoryEntries): RedisCaptureMeta {
   return JSON.parse(entries.files.get(META_FILE)!.toString('utf8')) as RedisCaptureMeta;
 }
 
 describe('RedisSource and RedisSink', () => {
-  const claimed: ClaimedDb[] = [];
-  const claim = async () => {
-    const c = await claimDb(shared);
-    claimed.push(c);
-    return c;
-  };
-  after(async () => {
-    for (const c of claimed.splice(0)) await c.release();
-  });
+  const { claim, releaseAll } = suiteClaims(() => shared);
+  after(releaseAll);
 
   it('reports a live capture and writes meta.json with the server, db and keys by type', async () => {
     const src = await claim();
@@ -219,7 +181,7 @@ describe('RedisSource and RedisSink', () => {
     assert.equal(n, 20_000);
     await dst.client.set('k:1', 'overwritten by the restore');
     const restoreProgress = new ProgressLog();
-    await restore(dst.url, entries, result.details, restoreProgress);
+    await restore(dst.url, entries, result.details, { progress: restoreProgress });
     assert.equal(await dst.client.dbsize(), 20_000);
     assert.equal(await fingerprint(dst.client), before);
     // Both ways went in batches, each reported as it finished: the counts climb to every key.
@@ -246,7 +208,7 @@ describe('RedisSource and RedisSink', () => {
     const src = await claim();
     await src.client.set('a', '1');
     const source = new RedisSource({ name: NAME, url: src.url });
-    const o = { ...opts(), signal: AbortSignal.abort() };
+    const o = { ...driverOptions(), signal: AbortSignal.abort() };
     try {
       await source.open(o);
       await assert.rejects(source.capture(new MemoryEntries(), o), (err: unknown) => isEnvsnapError(err, 'INTERRUPTED') && err.message.startsWith(NAME));
@@ -259,7 +221,7 @@ describe('RedisSource and RedisSink', () => {
     const dst = await claim();
     const sink = new RedisSink({ name: NAME, url: dst.url });
     try {
-      await sink.open(opts());
+      await sink.open(driverOptions());
       assert.equal(await sink.describeTarget(), '');
       await dst.client.mset('a', '1', 'b', '2', 'c', '3');
       assert.equal(await sink.describeTarget(), `redis ${shared.host}:${shared.port} db ${dst.db}: 3 keys`);
@@ -303,7 +265,7 @@ describe('RedisSource and RedisSink', () => {
 
   it('a db number the server does not have fails open() instead of using db 0', async () => {
     const source = new RedisSource({ name: NAME, url: `redis://${shared.host}:${shared.port}/64` });
-    await assert.rejects(source.open(opts()), (err: unknown) => {
+    await assert.rejects(source.open(driverOptions()), (err: unknown) => {
       assert.ok(isEnvsnapError(err, 'SOURCE_UNAVAILABLE'), String(err));
       assert.match(err.message, /^redis cache: .*no database 64/);
       return true;
@@ -335,7 +297,7 @@ describe('RedisSource on a server of its own', () => {
       [undefined, /requires a password.*set the password/],
     ] as const) {
       const source = new RedisSource({ name: NAME, url: url(), password });
-      await assert.rejects(source.open(opts()), (err: unknown) => {
+      await assert.rejects(source.open(driverOptions()), (err: unknown) => {
         assert.ok(isEnvsnapError(err, 'SOURCE_UNAVAILABLE'), String(err));
         assert.ok(err.message.startsWith(`${NAME}: `), err.message);
         assert.match(err.message, says);
@@ -346,7 +308,7 @@ describe('RedisSource on a server of its own', () => {
       await source.close();
     }
     const ok = new RedisSource({ name: NAME, url: url(), password: 'right-password-1' });
-    await ok.open(opts());
+    await ok.open(driverOptions());
     assert.equal((await ok.pin()).details.keys, 0);
     await ok.close();
   });

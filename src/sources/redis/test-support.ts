@@ -1,6 +1,7 @@
 /**
- * Test support for the Redis driver (test-only): db-number claims on the shared test server, and
- * the fingerprint a user would compare after a round trip.
+ * Test support for the Redis driver (test-only): db-number claims on the shared test server, a
+ * capture and a restore in one call each, and the fingerprint a user would compare after a round
+ * trip.
  *
  * Claims: test files share one Redis server (64 databases), so a test takes a db number by
  * `SET envsnap-test:db:<n> <owner> NX` in db 0 and gives it back (flushed) when done. The claim
@@ -8,7 +9,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { MemoryLogger, noProgress, type Progress } from '../../core/logger.ts';
+import { MemoryEntries } from '../../testing/memory-entries.ts';
 import type { RedisInfo } from '../../testing/servers.ts';
+import type { CaptureOptions, EntryReader, EntryWriter } from '../source.ts';
+import { RedisSink } from './redis-sink.ts';
+import { RedisSource } from './redis-source.ts';
 
 export interface ClaimedDb {
   db: number;
@@ -20,6 +26,39 @@ export interface ClaimedDb {
 }
 
 const DATABASES = 64;
+
+export const NAME = 'redis cache';
+
+export function driverOptions(progress: Progress = noProgress): CaptureOptions & { logger: MemoryLogger } {
+  return { logger: new MemoryLogger(), progress };
+}
+
+/** Captures the db at `url` into `writer` (MemoryEntries by default). */
+export async function capture(url: string, writer: EntryWriter = new MemoryEntries(), password?: string, progress?: Progress) {
+  const source = new RedisSource({ name: NAME, url, password });
+  const o = driverOptions(progress);
+  try {
+    await source.open(o);
+    const pin = await source.pin();
+    const result = await source.capture(writer, o);
+    return { pin, result, writer, logger: o.logger };
+  } finally {
+    await source.close();
+  }
+}
+
+/** Restores `entries` into the db at `url`; what the sink logged goes to `logger`, which is returned. */
+export async function restore(url: string, entries: EntryReader, details: Record<string, unknown>, o: { progress?: Progress; logger?: MemoryLogger; password?: string } = {}): Promise<MemoryLogger> {
+  const sink = new RedisSink({ name: NAME, url, ...(o.password !== undefined ? { password: o.password } : {}) });
+  const options = { ...driverOptions(o.progress), ...(o.logger ? { logger: o.logger } : {}) };
+  try {
+    await sink.open(options);
+    await sink.restore(entries, { ...options, details });
+    return options.logger;
+  } finally {
+    await sink.close();
+  }
+}
 
 export function redisClient(info: RedisInfo, db: number, password?: string): Redis {
   return new Redis({ host: info.host, port: info.port, db, password, protocol: 2, lazyConnect: false, maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => null });
@@ -56,6 +95,21 @@ export async function claimDb(info: RedisInfo): Promise<ClaimedDb> {
     admin.disconnect();
   }
   throw new Error(`no free Redis database on ${info.host}:${info.port}: all ${DATABASES - 1} are claimed`);
+}
+
+/** The claims of one suite: `claim()` takes a db, `releaseAll()` (in `after`) gives every one back. */
+export function suiteClaims(info: () => RedisInfo): { claim(): Promise<ClaimedDb>; releaseAll(): Promise<void> } {
+  const claimed: ClaimedDb[] = [];
+  return {
+    claim: async () => {
+      const c = await claimDb(info());
+      claimed.push(c);
+      return c;
+    },
+    releaseAll: async () => {
+      for (const c of claimed.splice(0)) await c.release();
+    },
+  };
 }
 
 /** Every key name of the client's db, sorted bytewise. */
