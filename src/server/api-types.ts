@@ -122,6 +122,8 @@ export interface ScheduleRow {
   timezone: string;
   live: boolean;
   type: string;
+  /** A system snapshot without pub/media. */
+  excludeMedia?: true;
   /** false: listed in schedules: but automatic snapshots are off for the environment. */
   enabled: boolean;
   nextRun?: string;

@@ -1,7 +1,7 @@
 /**
  * `envsnap scheduler` through the real CLI: a daily schedule whose run was missed while the scheduler
  * was not running (the run history says it was first seen two days ago) runs at start-up; the
- * snapshot is listed as Automated, expire runs after it (a manual snapshot beyond max_count is gone),
+ * snapshot is listed as Automated (taken as the schedule says: live, without pub/media), expire runs after it (a manual snapshot beyond max_count is gone),
  * and SIGTERM ends the scheduler with exit code 130, no lock left and the run recorded as ok.
  */
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ environments:
     type: production
     plan: pro
     root: shop
-    mounts: [var]
+    mounts: [var, pub/media]
     policy: { manual: { allowed: true, max_count: ${maxCount} } }
 `;
 
@@ -29,6 +29,7 @@ interface Listed {
   id: string;
   automated: boolean | null;
   live: boolean | null;
+  type: string;
   expires: string | null;
 }
 
@@ -50,7 +51,7 @@ async function stopScheduler(running: Spawned): Promise<void> {
 describe('envsnap scheduler (CLI)', () => {
   it('runs a missed run at start-up, lists it as automated, expires after it, and stops on SIGTERM', async (t) => {
     const dir = await tempDir(t);
-    await writeFiles(join(dir, 'shop'), { 'var/import/a.csv': 'a,b\n' });
+    await writeFiles(join(dir, 'shop'), { 'var/import/a.csv': 'a,b\n', 'pub/media/logo.png': 'png' });
     await writeFile(join(dir, 'envsnap.yaml'), config('null'));
     await runOk(['init'], { cwd: dir });
     const m1 = await runJson(['-e', 'production', 'snapshot:create'], { cwd: dir });
@@ -58,7 +59,7 @@ describe('envsnap scheduler (CLI)', () => {
     // A stricter policy: the older manual snapshot is expired, and stays in the repository until expire runs.
     await writeFile(join(dir, 'envsnap.yaml'), config('1'));
     assert.deepEqual((await runJson<Listed[]>(['snapshot:list'], { cwd: dir })).map((x) => x.expires === 'expired'), [true, false], 'max_count 1 expires the older manual snapshot');
-    await runOk(['-e', 'production', 'schedule:set', '--daily', '--at', '00:00', '--timezone', 'UTC', '--live', '--id', 'nightly'], { cwd: dir });
+    await runOk(['-e', 'production', 'schedule:set', '--daily', '--at', '00:00', '--timezone', 'UTC', '--live', '--exclude-media', '--id', 'nightly'], { cwd: dir });
 
     // A first start records when the schedule was first seen; nothing is due yet.
     const first = startScheduler(dir);
@@ -85,7 +86,8 @@ describe('envsnap scheduler (CLI)', () => {
       [['manual', false], ['new', true]],
       'the expired manual snapshot is gone; the scheduled one is automated',
     );
-    assert.equal(list[1].live, true, 'taken live, as the schedule says');
+    assert.deepEqual([list[1].live, list[1].type], [true, 'system (no media)'], 'taken live and without pub/media, as the schedule says');
+    assert.equal(list[0].type, 'system');
     assert.deepEqual(await lockFiles(join(dir, 'repo')), [], 'no lock is left');
     const rows = await runJson<{ environment: string; id: string; last?: { result?: string; snapshotId?: string } }[]>(['schedule:list'], { cwd: dir });
     assert.deepEqual(
