@@ -2,7 +2,8 @@
  * snapshot:list's Restorable column through the real CLI: a snapshot whose pack is deleted is listed
  * as not restorable (data missing) while the others stay restorable; a snapshot whose pack is
  * corrupted is restorable as far as the structure shows, and not restorable (damaged) once
- * `check --read-data` has found it; --json names the cause and the pack.
+ * `check --read-data` has found it, until a check that reads all data finds it intact again; --json
+ * names the cause and the pack.
  */
 import assert from 'node:assert/strict';
 import { open, rm } from 'node:fs/promises';
@@ -50,12 +51,15 @@ describe('snapshot:list Restorable (CLI)', () => {
 
     // A byte of c's largest pack (its data) flipped: nothing shows it until check reads the data.
     const largest = c.packs.reduce((x, y) => (y.size > x.size ? y : x));
-    const fh = await open(join(repo, largest.name), 'r+');
-    const byte = Buffer.alloc(1);
-    await fh.read(byte, 0, 1, 1000);
-    byte[0] ^= 0xff;
-    await fh.write(byte, 0, 1, 1000);
-    await fh.close();
+    const flipByte = async () => {
+      const fh = await open(join(repo, largest.name), 'r+');
+      const byte = Buffer.alloc(1);
+      await fh.read(byte, 0, 1, 1000);
+      byte[0] ^= 0xff;
+      await fh.write(byte, 0, 1, 1000);
+      await fh.close();
+    };
+    await flipByte();
     assert.deepEqual((await list()).map((x) => x.restorable), [true, false, true]);
     const checked = await runCli(['check', '--read-data'], opts);
     assert.notEqual(checked.code, 0, 'check finds the damage');
@@ -69,5 +73,10 @@ describe('snapshot:list Restorable (CLI)', () => {
     // A structure-only check cannot see the corruption, so it keeps what reading the data found.
     await runCli(['check'], opts);
     assert.deepEqual((await list()).map((x) => x.restorable), [true, false, false]);
+
+    // Repaired (the byte flipped back), the next check that reads all data finds c intact again.
+    await flipByte();
+    await runCli(['check', '--read-data'], opts);
+    assert.deepEqual((await list()).map((x) => x.restorable), [true, false, true]);
   });
 });
