@@ -12,6 +12,7 @@ import type { ProjectConfig } from '../config/project-config.ts';
 import type { RetentionDecision } from '../policy/retention.ts';
 import { decideRetention } from './retention-view.ts';
 import type { AppContext } from './context.ts';
+import { dataProblems, type NotRestorable } from './restorability.ts';
 
 export async function listAllSnapshots(repo: Repository, filter?: { env?: string; path?: string }): Promise<Snapshot[]> {
   const all = await listSnapshots(repo);
@@ -23,16 +24,27 @@ export interface ListedSnapshot {
   pinned: boolean;
   /** What the retention policy decides now; undefined when no policy governs the snapshot (file snapshots, no envsnap.yaml). */
   retention?: RetentionDecision;
+  /** Why it cannot be restored (expired, data missing or damaged); undefined when it can (restorability.ts). */
+  notRestorable?: NotRestorable;
 }
 
-/** The snapshots (oldest first, filtered like listAllSnapshots) with their pins and, given a project, the retention decision at the clock's now. */
+/**
+ * The snapshots (oldest first, filtered like listAllSnapshots) with their pins, given a project the
+ * retention decision at the clock's now, and whether each can be restored.
+ */
 export async function listSnapshotsWithRetention(ctx: AppContext, repo: Repository, project: ProjectConfig | undefined, filter?: { env?: string; path?: string }): Promise<ListedSnapshot[]> {
   const all = await listSnapshots(repo);
   const pins = await listPins(repo);
   // Decided over every snapshot, not the filtered ones: retention looks at an environment's whole history.
   const decisions = new Map(project ? decideRetention(project, all, pins, ctx.clock.now()).map((r) => [r.snapshot.id, r.decision]) : []);
   const shown = all.filter((s) => (!filter?.env || s.env === filter.env) && (!filter?.path || s.paths.includes(filter.path)));
-  return shown.map((snapshot) => ({ snapshot, pinned: pins.has(snapshot.id), retention: decisions.get(snapshot.id) }));
+  const unexpired = shown.filter((s) => decisions.get(s.id)?.keep !== false);
+  const problems = await dataProblems(ctx, repo, unexpired);
+  return shown.map((snapshot) => {
+    const retention = decisions.get(snapshot.id);
+    const notRestorable: NotRestorable | undefined = retention?.keep === false ? { cause: 'expired' } : problems.get(snapshot.id);
+    return { snapshot, pinned: pins.has(snapshot.id), retention, ...(notRestorable ? { notRestorable } : {}) };
+  });
 }
 
 export interface SnapshotInfo {

@@ -72,10 +72,16 @@ export async function openRepository(ctx: AppContext, ref: RepoRef): Promise<Rep
  */
 function withCache(store: LocalStore | S3Store): BlobStore {
   if (store instanceof LocalStore) return store;
-  const base = process.env.ENVSNAP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'envsnap');
-  if (base === 'off') return store;
+  const base = localCacheBase();
+  if (base === undefined) return store;
   const key = createHash('sha256').update(store.location).digest('hex').slice(0, 32);
   return new CachedStore(store, new LocalStore(join(base, key)));
+}
+
+/** This host's cache directory ($ENVSNAP_CACHE_DIR, else $XDG_CACHE_HOME/envsnap, else ~/.cache/envsnap); undefined when ENVSNAP_CACHE_DIR=off. */
+export function localCacheBase(): string | undefined {
+  const base = process.env.ENVSNAP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'envsnap');
+  return base === 'off' ? undefined : base;
 }
 
 export async function initRepository(ctx: AppContext, ref: RepoRef): Promise<Repository> {

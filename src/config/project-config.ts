@@ -68,6 +68,8 @@ export interface ScheduleConfig {
   /** true: no maintenance mode while snapshotting (default false). */
   live: boolean;
   backupType: EnvironmentBackupType;
+  /** A system snapshot without pub/media (default false). */
+  excludeMedia: boolean;
 }
 
 /** A second repository the environment's automatic snapshots are copied to (`copy_to:`). */

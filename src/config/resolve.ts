@@ -101,10 +101,10 @@ function resolveEnvironment(name: string, env: EnvironmentInput, dir: string, pa
 function resolveSchedules(list: ScheduleEntryInput[], path: KeyPath, errors: ConfigErrors): ScheduleConfig[] {
   const seen = new Set<string>();
   return list.map((entry, i) => {
-    const { id = 'default', live = false, backup_type = 'system', ...schedule } = entry;
+    const { id = 'default', live = false, backup_type = 'system', exclude_media = false, ...schedule } = entry;
     if (seen.has(id)) throw errors.at([...path, i, 'id'], `schedule id ${id} is used twice${entry.id === undefined ? ' (a schedule without id is "default")' : ''}`, 'give each schedule of the environment its own id');
     seen.add(id);
-    return { id, schedule: parseSchedule(schedule, 'schedule'), live, backupType: backup_type };
+    return { id, schedule: parseSchedule(schedule, 'schedule'), live, backupType: backup_type, excludeMedia: exclude_media };
   });
 }
 

@@ -36,21 +36,23 @@ function fails(text: string, ...patterns: RegExp[]): void {
 }
 
 describe('environments.X.schedules', () => {
-  it('parses the list with defaults (id default, live false, backup_type system)', () => {
+  it('parses the list with defaults (id default, live false, backup_type system, exclude_media false)', () => {
     const env = parse(
       config(`schedules:
   - { frequency: daily, at: "2:30", timezone: Europe/Amsterdam }
   - { id: weekly-db, frequency: weekly, weekday: sun, at: "04:00", timezone: UTC, live: true, backup_type: db }
-  - { id: hourly, cron: "0 * * * *", timezone: UTC, backup_type: db-media }`),
+  - { id: hourly, cron: "0 * * * *", timezone: UTC, backup_type: db-media }
+  - { id: no-media, frequency: daily, at: "03:00", timezone: UTC, exclude_media: true }`),
     ).environments.get('production')!;
     assert.deepEqual(env.schedules, [
-      { id: 'default', schedule: { kind: 'daily', at: '02:30', timezone: 'Europe/Amsterdam' }, live: false, backupType: 'system' },
-      { id: 'weekly-db', schedule: { kind: 'weekly', weekday: 'sunday', at: '04:00', timezone: 'UTC' }, live: true, backupType: 'db' },
-      { id: 'hourly', schedule: { kind: 'cron', cron: '0 * * * *', timezone: 'UTC' }, live: false, backupType: 'db-media' },
+      { id: 'default', schedule: { kind: 'daily', at: '02:30', timezone: 'Europe/Amsterdam' }, live: false, backupType: 'system', excludeMedia: false },
+      { id: 'weekly-db', schedule: { kind: 'weekly', weekday: 'sunday', at: '04:00', timezone: 'UTC' }, live: true, backupType: 'db', excludeMedia: false },
+      { id: 'hourly', schedule: { kind: 'cron', cron: '0 * * * *', timezone: 'UTC' }, live: false, backupType: 'db-media', excludeMedia: false },
+      { id: 'no-media', schedule: { kind: 'daily', at: '03:00', timezone: 'UTC' }, live: false, backupType: 'system', excludeMedia: true },
     ]);
     assert.deepEqual(
-      scheduledRuns(env).map((r) => [r.id, r.source]),
-      [['default', 'schedules'], ['weekly-db', 'schedules'], ['hourly', 'schedules']],
+      scheduledRuns(env).map((r) => [r.id, r.source, r.backupType, r.excludeMedia]),
+      [['default', 'schedules', 'system', false], ['weekly-db', 'schedules', 'db', false], ['hourly', 'schedules', 'db-media', false], ['no-media', 'schedules', 'system', true]],
     );
   });
 
@@ -83,7 +85,8 @@ describe('environments.X.schedules', () => {
     fails(config('schedules: [{ frequency: daily, at: "02:30", timezone: UTC, backup_type: full }]'), /schedules\[0\]\.backup_type: invalid value "full": use one of system, db-media, db/);
     fails(config('policy: { automatic: { backup_type: full } }'), /line 8: environments\.production\.policy\.automatic\.backup_type: invalid value "full": use one of system, db-media, db$/);
     fails(config('policy: { automatic: { backup_type: files } }'), /line 8: environments\.production\.policy\.automatic\.backup_type: invalid value "files": use one of system, db-media, db$/);
-    fails(config('schedules: [{ frequency: daily, at: "02:30", timezone: UTC, liv: true }]'), /schedules\[0\]\.liv: unknown key: remove it or fix its spelling \(allowed here: id, frequency, at, weekday, day, cron, timezone, live, backup_type\)/);
+    fails(config('schedules: [{ frequency: daily, at: "02:30", timezone: UTC, liv: true }]'), /schedules\[0\]\.liv: unknown key: remove it or fix its spelling \(allowed here: id, frequency, at, weekday, day, cron, timezone, live, backup_type, exclude_media\)/);
+    fails(config('schedules: [{ frequency: daily, at: "02:30", timezone: UTC, backup_type: db, exclude_media: true }]'), /schedules\[0\]\.exclude_media: exclude_media applies to backup_type system only, not db: remove exclude_media, or set backup_type: system/);
     fails(config('schedules: [{ id: "Bad Id", frequency: daily, at: "02:30", timezone: UTC }]'), /schedules\[0\]\.id: /);
     fails(config('schedules: { frequency: daily, at: "02:30", timezone: UTC }'), /environments\.production\.schedules: expected a list/);
   });

@@ -77,11 +77,16 @@ export const ScheduleEntryInput = z
     live: z.boolean().optional(),
     /** What the run takes (policy/backup-types.ts). Default system. */
     backup_type: z.enum(ENVIRONMENT_BACKUP_TYPES).optional(),
+    /** true: a system snapshot without pub/media (Magento's "system without media"). Default false. */
+    exclude_media: z.boolean().optional(),
   })
   .superRefine((value, ctx) => {
-    const { id: _id, live: _live, backup_type: _type, ...schedule } = value;
+    const { id: _id, live: _live, backup_type: type, exclude_media: excludeMedia, ...schedule } = value;
     const p: Problem | undefined = scheduleProblem(schedule);
     if (p) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+    if (excludeMedia && type !== undefined && type !== 'system') {
+      ctx.addIssue({ code: 'custom', path: ['exclude_media'], message: `exclude_media applies to backup_type system only, not ${type}: remove exclude_media, or set backup_type: system` });
+    }
   });
 
 /**

@@ -19,6 +19,8 @@ export interface ScheduleChange {
   schedule: Record<string, unknown>;
   live?: boolean;
   type?: EnvironmentBackupType;
+  /** A system snapshot without pub/media. */
+  excludeMedia?: boolean;
 }
 
 /** The entry as written: the schedule parsed and spelled canonically ("2:30" → "02:30", sun → sunday). */
@@ -37,6 +39,7 @@ export function scheduleEntry(change: ScheduleChange): { entry: ScheduleEntryInp
     timezone: parsed.timezone,
     ...(change.live ? { live: true } : {}),
     ...(change.type !== undefined ? { backup_type: change.type } : {}),
+    ...(change.excludeMedia ? { exclude_media: true } : {}),
   };
   return { entry, schedule: parsed };
 }
@@ -60,7 +63,7 @@ export async function setSchedule(configFile: string, envName: string | undefine
   const refusal = automaticRefusal(env);
   if (refusal) throw new EnvsnapError('FORBIDDEN', refusal);
   // A type the environment cannot take (db-media without pub/media) fails now, not at 02:30.
-  backupScope(env, change.type ?? 'system');
+  backupScope(env, change.type ?? 'system', change.excludeMedia);
   const doc = await readDocument(configFile);
   const written = doc.environment(env.name)?.schedules;
   const list = Array.isArray(written) ? [...(written as Record<string, unknown>[])] : [];

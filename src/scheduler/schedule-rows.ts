@@ -8,7 +8,7 @@ import type { EnvironmentConfig } from '../config/project-config.ts';
 import { describeSchedule, nextRunAt } from '../policy/schedule.ts';
 import type { RunHistory, RunRecord } from './run-history.ts';
 import type { ScheduleRow } from '../server/api-types.ts';
-import { scheduledRuns, type ScheduledRun } from './schedules.ts';
+import { listedRuns, scheduledRuns, type ScheduledRun } from './schedules.ts';
 
 export type { ScheduleRow };
 
@@ -17,7 +17,7 @@ const TIME_KEYS = ['seenAt', 'lastScheduled', 'lastStart', 'lastEnd', 'skippedAt
 export function scheduleRows(envs: readonly EnvironmentConfig[], history: RunHistory, now: number): ScheduleRow[] {
   return envs.flatMap((env) => {
     const enabled = env.policy.automatic.enabled;
-    const runs: ScheduledRun[] = enabled ? scheduledRuns(env) : (env.schedules ?? []).map((x) => ({ env: env.name, id: x.id, schedule: x.schedule, live: x.live, backupType: x.backupType, source: 'schedules' as const }));
+    const runs: ScheduledRun[] = enabled ? scheduledRuns(env) : listedRuns(env);
     return runs.map((r) => {
       const last = history.get(env.name, r.id);
       return {
@@ -28,6 +28,7 @@ export function scheduleRows(envs: readonly EnvironmentConfig[], history: RunHis
         timezone: r.schedule.timezone,
         live: r.live,
         type: r.backupType,
+        ...(r.excludeMedia ? { excludeMedia: true as const } : {}),
         enabled,
         ...(enabled ? { nextRun: new Date(nextRunAt(r.schedule, now)).toISOString() } : {}),
         ...(last ? { last: jsonRecord(last) } : {}),

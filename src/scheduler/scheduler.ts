@@ -22,6 +22,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import { backupTypeLabel } from '../policy/backup-types.ts';
 import { describeSchedule, missedRun, nextRunAt } from '../policy/schedule.ts';
 import type { RunHistory } from './run-history.ts';
 import type { ScheduledRun } from './schedules.ts';
@@ -143,7 +144,7 @@ export class Scheduler {
     const { clock, history, logger } = this.#deps;
     const { run } = state;
     const label = `${run.env} ${run.id}`;
-    logger.info(`${label}: scheduled snapshot due ${iso(p.scheduledFor)} started${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''} (${run.live ? 'live' : 'maintenance mode'}, ${run.backupType})`);
+    logger.info(`${label}: scheduled snapshot due ${iso(p.scheduledFor)} started${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''} (${run.live ? 'live' : 'maintenance mode'}, ${backupTypeLabel(run.backupType, run.excludeMedia)})`);
     let snapshotId: string;
     try {
       ({ snapshotId } = await this.#deps.runSnapshot(run));

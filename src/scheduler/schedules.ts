@@ -19,6 +19,8 @@ export interface ScheduledRun {
   schedule: Schedule;
   live: boolean;
   backupType: EnvironmentBackupType;
+  /** true: a system snapshot without pub/media (only a `schedules:` entry can ask for it). */
+  excludeMedia?: boolean;
   /** Where the run comes from: the `schedules:` list or policy.automatic.schedule. */
   source: 'schedules' | 'policy';
 }
@@ -29,9 +31,14 @@ export const POLICY_SCHEDULE_ID = 'policy';
 /** The runs of one environment; empty when automatic snapshots are off for it. */
 export function scheduledRuns(env: EnvironmentConfig): ScheduledRun[] {
   if (!env.policy.automatic.enabled) return [];
-  if (env.schedules !== undefined) return env.schedules.map((s) => ({ env: env.name, id: s.id, schedule: s.schedule, live: s.live, backupType: s.backupType, source: 'schedules' }));
+  if (env.schedules !== undefined) return listedRuns(env);
   const a = env.policy.automatic;
   return [{ env: env.name, id: POLICY_SCHEDULE_ID, schedule: a.schedule, live: a.live, backupType: a.backupType, source: 'policy' }];
+}
+
+/** The runs of the environment's `schedules:` list, whether or not automatic snapshots are on. */
+export function listedRuns(env: EnvironmentConfig): ScheduledRun[] {
+  return (env.schedules ?? []).map((s) => ({ env: env.name, id: s.id, schedule: s.schedule, live: s.live, backupType: s.backupType, excludeMedia: s.excludeMedia, source: 'schedules' }));
 }
 
 /** Every run of the project, environments in file order. */

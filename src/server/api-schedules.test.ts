@@ -47,6 +47,14 @@ describe('API schedules and retention', () => {
     assert.match(written, /id: nightly/);
     assert.match(written, /at: "?02:30"?/);
 
+    // A system run without pub/media: written as exclude_media, listed with excludeMedia.
+    const noMedia = await f.request('PUT', '/environments/staging/schedules/no-media', { token: f.tokens.admin, body: { schedule: { frequency: 'daily', at: '03:00', timezone: 'UTC' }, excludeMedia: true } });
+    assert.equal(noMedia.status, 200, JSON.stringify(noMedia.body));
+    assert.deepEqual(noMedia.body.schedules.map((x: Record<string, unknown>) => [x.id, x.type, x.excludeMedia]), [['nightly', 'db', undefined], ['no-media', 'system', true]]);
+    assert.match(await readFile(config, 'utf8'), /exclude_media: true/);
+    assert.equal((await f.request('DELETE', '/environments/staging/schedules/no-media', { token: f.tokens.admin })).status, 200);
+    assert.equal(await readFile(config, 'utf8'), written, 'removing it leaves the file as it was');
+
     const denied = await f.request('PUT', '/environments/staging/schedules/other', { token: f.tokens['contrib-prod'], body: { schedule: { cron: '0 3 * * *', timezone: 'UTC' } } });
     assert.equal(denied.status, 403);
 

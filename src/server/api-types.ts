@@ -67,7 +67,10 @@ export interface SnapshotRow {
   id: string;
   shortId: string;
   created: string;
+  /** Unexpired, with all its data present and not found damaged by check. */
   restorable: boolean;
+  /** Why not, when restorable is false: expired, "data missing" (what, e.g. a missing pack) or "damaged" (what check found). */
+  notRestorable?: { cause: 'expired' | 'data missing' | 'damaged'; detail?: string };
   expired: boolean;
   type: string;
   backupType: string | null;
@@ -119,6 +122,8 @@ export interface ScheduleRow {
   timezone: string;
   live: boolean;
   type: string;
+  /** A system snapshot without pub/media. */
+  excludeMedia?: true;
   /** false: listed in schedules: but automatic snapshots are off for the environment. */
   enabled: boolean;
   nextRun?: string;

@@ -79,6 +79,7 @@ const ScheduleBody = z.strictObject({
   schedule: z.record(z.string(), z.unknown()),
   live: z.boolean().optional(),
   type: z.enum(ENVIRONMENT_BACKUP_TYPES).optional(),
+  excludeMedia: z.boolean().optional(),
 });
 const WaitBody = z.strictObject({ wait: z.boolean().optional() });
 

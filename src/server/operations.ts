@@ -192,10 +192,10 @@ export class Operations {
       kind: 'scheduled',
       environment: run.env,
       wait: true,
-      params: { schedule: run.id, live: run.live, type: run.backupType },
+      params: { schedule: run.id, live: run.live, type: run.backupType, ...(run.excludeMedia ? { excludeMedia: true } : {}) },
       job: (io) =>
         this.#withRepo(io, async (ctx, repo) => {
-          const snap = await snapshotEnvironment(ctx, repo, { project: this.project, env: cfg, live: run.live, trigger: 'automatic', backupType: run.backupType });
+          const snap = await snapshotEnvironment(ctx, repo, { project: this.project, env: cfg, live: run.live, trigger: 'automatic', backupType: run.backupType, excludeMedia: run.excludeMedia });
           return { snapshotId: snap.id, partial: snap.partial, bytes: snap.summary.bytes };
         }),
     });

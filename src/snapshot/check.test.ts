@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { shortId } from '../core/ids.ts';
 import { MemoryLogger, silentLogger } from '../core/logger.ts';
 import { blobId } from '../repo/blob.ts';
@@ -51,6 +51,16 @@ async function flipByte(path: string, offset: number): Promise<void> {
 }
 
 describe('checkRepository', () => {
+  // What app check records about damaged snapshots stays out of this host's cache directory.
+  const cacheDir = process.env.ENVSNAP_CACHE_DIR;
+  before(() => {
+    process.env.ENVSNAP_CACHE_DIR = 'off';
+  });
+  after(() => {
+    if (cacheDir === undefined) delete process.env.ENVSNAP_CACHE_DIR;
+    else process.env.ENVSNAP_CACHE_DIR = cacheDir;
+  });
+
   let fx: TempRepo;
   let tmp: string;
   let repoDir: string;
@@ -101,8 +111,12 @@ describe('checkRepository', () => {
 
     const plain = await check(ctx, repo, { readData: false });
     assert.deepEqual(plain.errors, [], 'structure is intact');
+    assert.deepEqual(plain.damagedSnapshots, []);
 
     const full = await check(ctx, repo, { readData: { subsetPercent: 100 } });
+    assert.deepEqual(full.damagedSnapshots, [
+      { id: (await listSnapshotIds(repo))[0], detail: `data blob ${shortId(entry.id.toString('hex'))} is damaged in pack ${shortId(entry.packId)}`, byReadingData: true },
+    ]);
     assert.equal(full.errors.length, 1, full.errors.join('\n'));
     assert.match(full.errors[0], new RegExp(`pack ${shortId(entry.packId)}`));
     assert.match(full.errors[0], new RegExp(`blob ${shortId(entry.id.toString('hex'))}`));
@@ -122,6 +136,11 @@ describe('checkRepository', () => {
     await unlink(packPath(repoDir, packId));
     const r = await check(ctx, repo, { readData: false });
     assert.ok(r.errors.some((e) => e.includes(`pack ${shortId(packId)} is listed in the index but missing`)), r.errors.join('\n'));
+    assert.deepEqual(
+      r.damagedSnapshots.map((d) => [d.id, d.byReadingData]),
+      [[(await listSnapshotIds(repo))[0], false]],
+    );
+    assert.match(r.damagedSnapshots[0].detail, new RegExp(`is in pack ${shortId(packId)}, which is missing$`));
   });
 
   it('reports a truncated pack with the plain check', async () => {

@@ -22,6 +22,7 @@ import { packTrailerLength, parsePackTail, type PackEntry } from '../repo/pack.t
 import type { Repository } from '../repo/repository.ts';
 import { listSnapshotIds, loadSnapshot, type Snapshot } from './manifest.ts';
 import { listPins, loadPin } from './pins.ts';
+import { findAbsentData } from './presence.ts';
 import { checkSafeName, nodeNameBytes } from './tree.ts';
 import { reason, walkTrees, type TreeProblem } from './walk.ts';
 
@@ -46,10 +47,21 @@ export interface CheckStats {
   readPacks: number;
 }
 
+/** A snapshot some of whose data check found missing or damaged: it cannot be restored in full. */
+export interface DamagedSnapshot {
+  id: string;
+  /** The first missing or damaged object found, e.g. "data blob 1a2b3c4d is damaged in pack 5e6f7a8b". */
+  detail: string;
+  /** Found by reading pack data (a damaged blob), not from the structure alone. */
+  byReadingData: boolean;
+}
+
 export interface CheckResult {
   errors: string[];
   warnings: string[];
   stats: CheckStats;
+  /** Every snapshot the errors touch (empty when there are none); snapshots whose manifest cannot be read are only in errors. */
+  damagedSnapshots: DamagedSnapshot[];
 }
 
 const PRUNE_AFTER_DELETE = 'delete the affected snapshot(s) with "envsnap snapshot:delete", then run "envsnap prune"';
@@ -139,11 +151,13 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
   logger.info('checking snapshots');
   const snapshotIds = await listSnapshotIds(repo);
   const snapshots: Snapshot[] = [];
+  const damagedSnapshots: DamagedSnapshot[] = [];
   await mapLimit(snapshotIds, 8, async (id) => {
     try {
       const s = await loadSnapshot(repo, id);
       if (typeof s.tree !== 'string' || !isHexId(s.tree)) {
         errors.push(`snapshot ${shortId(id)} names no valid tree: it cannot be restored; delete it with "envsnap snapshot:delete ${shortId(id)}"`);
+        damagedSnapshots.push({ id, detail: 'its manifest names no valid tree', byReadingData: false });
         return;
       }
       snapshots.push(s);
@@ -245,6 +259,8 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
   for (const e of index.entries()) if (!used.has(e.id.toString('hex'))) stats.unusedBlobs++;
 
   // ---- data ----
+  /** Blobs reading found damaged: hex id → what is wrong. */
+  const damagedBlobs = new Map<string, string>();
   if (opts.readData !== false) {
     const all = [...stored.keys()];
     const count = Math.min(all.length, Math.max(all.length > 0 ? 1 : 0, Math.ceil((all.length * opts.readData.subsetPercent) / 100)));
@@ -256,15 +272,25 @@ export async function checkRepository(repo: Repository, opts: CheckOptions): Pro
       const problems = await readPack(repo, packId, indexed.get(packId), usedKnown ? used : undefined, snapshotsOf);
       errors.push(...problems.errors);
       warnings.push(...problems.warnings);
+      // Only the copy the index points to matters: a restore never reads another.
+      for (const [hex, what] of problems.damaged) if (index.get(Buffer.from(hex, 'hex'))?.packId === packId) damagedBlobs.set(hex, what);
       stats.readPacks++;
       bytesRead += stored.get(packId) ?? 0;
       progress?.update({ phase: 'read data', files: stats.readPacks, totalFiles: chosen.length, bytes: bytesRead, totalBytes });
     });
   }
 
+  // ---- which snapshots the damage touches (the trees are walked again only when something is wrong) ----
+  if (errors.length > 0) {
+    const absent = await findAbsentData(repo, byRoot.keys(), { index, packs: new Set(stored.keys()), damaged: damagedBlobs });
+    for (const [root, found] of absent) {
+      if (found) for (const id of byRoot.get(root)!) damagedSnapshots.push({ id, detail: found.detail, byReadingData: found.damaged });
+    }
+  }
+
   progress?.done();
   logger.info(`check found ${errors.length} error(s) and ${warnings.length} warning(s)`);
-  return { errors, warnings, stats };
+  return { errors, warnings, stats, damagedSnapshots };
 }
 
 function describeTreeProblem(p: TreeProblem, at: string): string {
@@ -304,9 +330,15 @@ async function readPack(
   indexEntries: PackEntry[] | undefined,
   used: Map<string, string> | undefined,
   snapshotsOf: (root: string) => string,
-): Promise<{ errors: string[]; warnings: string[] }> {
+): Promise<{ errors: string[]; warnings: string[]; damaged: Map<string, string> }> {
   const errors: string[] = [];
   const warnings: string[] = [];
+  /** Blobs of this pack that cannot be used: hex id → what is wrong. */
+  const damaged = new Map<string, string>();
+  const allDamaged = (what: string) => {
+    for (const e of indexEntries ?? []) damaged.set(e.id.toString('hex'), what);
+    return { errors, warnings, damaged };
+  };
   const pack = shortId(packId);
   const unindexedNote = indexEntries ? '' : ' (a pack no index lists: "envsnap prune" removes it)';
   let buf: Buffer;
@@ -316,7 +348,7 @@ async function readPack(
     if (isEnvsnapError(err, 'INTERRUPTED')) throw err;
     // Listed a moment ago; gone or unreadable now.
     errors.push(`pack ${pack} cannot be read (${reason(err)}): check the storage, then run "envsnap check" again`);
-    return { errors, warnings };
+    return allDamaged(`in pack ${pack}, which cannot be read`);
   }
   let header: { entries: PackEntry[]; headerStart: number };
   try {
@@ -328,7 +360,7 @@ async function readPack(
         ? `pack ${pack}: its header is damaged (${reason(err)}): its blobs cannot be verified; run "envsnap check" to see whether the trees in it load, then ${PRUNE_AFTER_DELETE} for those that do not`
         : `pack ${pack}: its header is damaged (${reason(err)})${unindexedNote}`,
     );
-    return { errors, warnings };
+    return allDamaged(`in pack ${pack}, whose header is damaged`);
   }
   const inHeader = new Map<string, PackEntry>();
   for (const e of header.entries) inHeader.set(e.id.toString('hex'), e);
@@ -338,6 +370,9 @@ async function readPack(
       const hex = e.id.toString('hex');
       inIndex.add(hex);
       const h = inHeader.get(hex);
+      if (!h || h.type !== e.type || h.flags !== e.flags || h.offset !== e.offset || h.length !== e.length || h.rawLength !== e.rawLength) {
+        damaged.set(hex, `not where the index says in pack ${pack}`);
+      }
       if (!h) {
         errors.push(`pack ${pack}: the index lists ${typeName(e.type)} blob ${shortId(hex)} but the pack does not hold it: ${advice(hex, used, snapshotsOf)}`);
       } else if (h.type !== e.type || h.flags !== e.flags || h.offset !== e.offset || h.length !== e.length || h.rawLength !== e.rawLength) {
@@ -351,6 +386,7 @@ async function readPack(
     const hex = e.id.toString('hex');
     if (e.offset + e.length > header.headerStart) {
       errors.push(`pack ${pack}: ${typeName(e.type)} blob ${shortId(hex)} lies outside the pack's data${unindexedNote}: ${advice(hex, used, snapshotsOf)}`);
+      damaged.set(hex, `damaged in pack ${pack}`);
       return;
     }
     try {
@@ -359,9 +395,10 @@ async function readPack(
     } catch (err) {
       if (isEnvsnapError(err, 'INTERRUPTED')) throw err;
       errors.push(`pack ${pack}: ${typeName(e.type)} blob ${shortId(hex)} is damaged (${reason(err)})${unindexedNote}: ${advice(hex, used, snapshotsOf)}`);
+      damaged.set(hex, `damaged in pack ${pack}`);
     }
   });
-  return { errors, warnings };
+  return { errors, warnings, damaged };
 }
 
 /** What to do about a damaged blob: nothing is lost when no snapshot uses it. `used` is undefined when that is unknown. */

@@ -139,7 +139,7 @@ export function backupsView(ctx: AppContext, env: string): View {
       h('td', { 'data-label': 'ID' }, h('code', { title: s.id }, s.shortId), s.pinned ? h('span', { class: 'badge pinned' }, 'pinned') : null, s.partial ? h('span', { class: 'badge warn' }, 'partial') : null),
       h('td', { 'data-label': 'Type' }, typeBits.join(' · ')),
       h('td', { 'data-label': 'Size', class: 'num' }, formatBytes(s.size)),
-      h('td', { 'data-label': 'Restorable' }, s.restorable ? 'yes' : h('span', { class: 'muted' }, 'no (expired)')),
+      h('td', { 'data-label': 'Restorable' }, s.restorable ? 'yes' : h('span', { class: 'muted', title: s.notRestorable?.detail ?? '' }, `no (${s.notRestorable?.cause ?? 'expired'})`)),
       h('td', { 'data-label': 'Expires' }, expiresEl(s.expires)),
       h('td', { class: 'actions' }, rowMenu(s)),
     );

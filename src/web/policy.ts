@@ -76,7 +76,7 @@ export function policyView(ctx: AppContext, env: string): View {
               h('td', { 'data-label': 'Schedule' }, r.schedule),
               h('td', { 'data-label': 'Time zone' }, r.timezone),
               h('td', { 'data-label': 'Mode' }, r.live ? 'live' : 'maintenance'),
-              h('td', { 'data-label': 'Type' }, r.type),
+              h('td', { 'data-label': 'Type' }, r.excludeMedia ? `${r.type} (no media)` : r.type),
               h('td', { 'data-label': 'Next run' }, r.nextRun ? timeEl(r.nextRun) : h('span', { class: 'muted' }, 'off')),
               h('td', { 'data-label': 'Last run' }, lastRun(r.last)),
               mayEdit

@@ -54,8 +54,8 @@ describe('schedule:set, schedule:list, schedule:remove', () => {
 
     const env = (await loadProjectConfig({ cwd: dir })).environments.get('production')!;
     assert.deepEqual(env.schedules, [
-      { id: 'nightly', schedule: { kind: 'daily', at: '03:15', timezone: 'Europe/Amsterdam' }, live: false, backupType: 'system' },
-      { id: 'weekly', schedule: { kind: 'weekly', weekday: 'sunday', at: '04:00', timezone: 'UTC' }, live: true, backupType: 'db' },
+      { id: 'nightly', schedule: { kind: 'daily', at: '03:15', timezone: 'Europe/Amsterdam' }, live: false, backupType: 'system', excludeMedia: false },
+      { id: 'weekly', schedule: { kind: 'weekly', weekday: 'sunday', at: '04:00', timezone: 'UTC' }, live: true, backupType: 'db', excludeMedia: false },
     ]);
 
     // The run history the scheduler writes is shown as the last run.
@@ -90,6 +90,18 @@ describe('schedule:set, schedule:list, schedule:remove', () => {
     assert.ok((await readFile(config, 'utf8')).includes('# keep nightly before the weekly one'));
   });
 
+  it('--exclude-media writes exclude_media: true, listed as type "system (no media)"', async (t) => {
+    const { dir, config } = await setup(t);
+    const set = await runOk(['-e', 'production', 'schedule:set', '--daily', '--at', '01:00', '--timezone', 'UTC', '--exclude-media', '--id', 'no-media'], { cwd: dir });
+    assert.match(set.stdout, /^added schedule no-media of production in .*: daily at 01:00 in UTC, maintenance mode, system \(no media\); next run/);
+    assert.match(await readFile(config, 'utf8'), /exclude_media: true/);
+    const env = (await loadProjectConfig({ cwd: dir })).environments.get('production')!;
+    assert.deepEqual(env.schedules!.map((s) => [s.id, s.backupType, s.excludeMedia]), [['no-media', 'system', true]]);
+    const rows = await runJson<any[]>(['schedule:list'], { cwd: dir });
+    assert.deepEqual(rows.map((r) => [r.id, r.type, r.excludeMedia]), [['no-media', 'system', true]]);
+    assert.match((await runOk(['schedule:list'], { cwd: dir })).stdout, /production\s+no-media\s+daily at 01:00\s+UTC\s+maintenance\s+system \(no media\)\s/);
+  });
+
   it('refuses bad input with one error line and writes nothing', async (t) => {
     const { dir, config } = await setup(t);
     const cases: [string[], number, RegExp][] = [
@@ -104,6 +116,7 @@ describe('schedule:set, schedule:list, schedule:remove', () => {
       [['-e', 'nosuch', 'schedule:set', '--daily', '--at', '02:30', '--timezone', 'UTC'], 1, /no environment nosuch in .* \(it has production, staging\)/],
       [['-e', 'staging', 'schedule:set', '--daily', '--at', '02:30', '--timezone', 'UTC'], 24, /environment staging does not take automatic snapshots \(starter plan, staging environment; .*\): set policy: \{ automatic: \{ enabled: true \} \} under environments.staging/],
       [['-e', 'production', 'schedule:set', '--daily', '--at', '02:30', '--timezone', 'UTC', '--type', 'db-media'], 1, /pub\/media/],
+      [['-e', 'production', 'schedule:set', '--daily', '--at', '02:30', '--timezone', 'UTC', '--type', 'db', '--exclude-media'], 1, /--exclude-media applies to --type system only/],
       [['-e', 'production', 'schedule:remove', 'nightly'], 1, /no schedule nightly in environment production \(it has no schedules: list\)/],
     ];
     for (const [args, code, pattern] of cases) {

@@ -8,6 +8,7 @@ import type { EnvironmentConfig } from '../../config/project-config.ts';
 import { CONFIG_FILE_NAME } from '../../config/file-name.ts';
 import { getEnvironment } from '../../config/project-config.ts';
 import { EnvsnapError } from '../../core/errors.ts';
+import { backupTypeLabel, type EnvironmentBackupType } from '../../policy/backup-types.ts';
 import type { RunRecord } from '../../scheduler/run-history.ts';
 import { scheduleRows } from '../../scheduler/schedule-rows.ts';
 import { projectRunHistory } from '../../state/run-history-store.ts';
@@ -41,7 +42,7 @@ export function register(program: Command): void {
           r.schedule,
           r.timezone,
           r.live ? 'live' : 'maintenance',
-          r.type,
+          backupTypeLabel(r.type as EnvironmentBackupType, r.excludeMedia),
           r.nextRun ? formatLocal(Date.parse(r.nextRun), r.timezone) : 'off (automatic.enabled: false)',
           typeof r.last?.lastStart === 'string' ? formatLocal(Date.parse(r.last.lastStart), r.timezone) : '-',
           r.last ? resultText(r.last as unknown as RunRecord) : '-',

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { CONFIG_FILE_NAME } from '../../config/file-name.ts';
 import { NAME_PATTERN, NAME_RULE } from '../../config/schema.ts';
 import { EnvsnapError } from '../../core/errors.ts';
-import { ENVIRONMENT_BACKUP_TYPES, type EnvironmentBackupType } from '../../policy/backup-types.ts';
+import { backupTypeLabel, ENVIRONMENT_BACKUP_TYPES, type EnvironmentBackupType } from '../../policy/backup-types.ts';
 import { describeSchedule, nextRunAt, scheduleProblem } from '../../policy/schedule.ts';
 import { setSchedule, type ScheduleChange } from '../../scheduler/edit-schedules.ts';
 import { Session } from '../session.ts';
@@ -26,6 +26,7 @@ interface Options {
   timezone: string;
   live?: boolean;
   type?: EnvironmentBackupType;
+  excludeMedia?: boolean;
   id?: string;
 }
 
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .requiredOption('--timezone <zone>', 'IANA time zone the times are in, e.g. Europe/Amsterdam or UTC')
     .option('--live', 'no maintenance mode while snapshotting (default: maintenance mode on)')
     .addOption(new Option('--type <type>', 'what the snapshot holds (default: system)').choices(ENVIRONMENT_BACKUP_TYPES))
+    .option('--exclude-media', 'with --type system (the default): leave pub/media out (Magento\'s system backup without media)')
     .option('--id <name>', 'name of the schedule, unique in the environment (default: default)')
     .addHelpText(
       'after',
@@ -61,7 +63,7 @@ Run \`envsnap scheduler\` to take the snapshots.`,
       const r = await setSchedule(file, globals.env, change);
       const next = nextRunAt(r.schedule, s.ctx.clock.now());
       const live = opts.live === true;
-      const type = opts.type ?? 'system';
+      const type = backupTypeLabel(opts.type ?? 'system', opts.excludeMedia);
       const envName = r.environment;
       if (s.out.json) {
         return printJson({ file, environment: envName, id: r.id, replaced: r.replaced, schedule: describeSchedule(r.schedule), timezone: r.schedule.timezone, live, type, nextRun: new Date(next).toISOString() });
@@ -94,5 +96,11 @@ function scheduleChange(opts: Options): ScheduleChange {
     const flag = FLAG_OF[String(problem.path[0])] ?? 'schedule';
     throw new EnvsnapError('INVALID_ARGUMENT', `${flag}: ${problem.message.replace(/\bat: "/g, '--at "').replace(/\bcron: "/g, '--cron "').replace(/\btimezone: /g, '--timezone ')}`);
   }
-  return { ...(opts.id !== undefined ? { id: opts.id } : {}), schedule, live: opts.live === true, ...(opts.type !== undefined ? { type: opts.type } : {}) };
+  return {
+    ...(opts.id !== undefined ? { id: opts.id } : {}),
+    schedule,
+    live: opts.live === true,
+    ...(opts.type !== undefined ? { type: opts.type } : {}),
+    ...(opts.excludeMedia ? { excludeMedia: true } : {}),
+  };
 }

@@ -13,6 +13,7 @@ import type { AppContext } from '../../app/context.ts';
 import { snapshotEnvironment } from '../../app/environment-snapshots.ts';
 import { expire } from '../../app/expire.ts';
 import { withRepository } from '../../app/open-repository.ts';
+import { backupTypeLabel } from '../../policy/backup-types.ts';
 import { describeSchedule, nextRunAt } from '../../policy/schedule.ts';
 import { projectRunHistory } from '../../state/run-history-store.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
@@ -53,7 +54,7 @@ is kept in the state database .envsnap/state/server.db next to envsnap.yaml.`,
         runs,
         runSnapshot: async (run) => {
           const env = project.environments.get(run.env)!;
-          const snap = await withRepository(ctx, ref, (repo) => snapshotEnvironment(ctx, repo, { project, env, live: run.live, trigger: 'automatic', backupType: run.backupType }));
+          const snap = await withRepository(ctx, ref, (repo) => snapshotEnvironment(ctx, repo, { project, env, live: run.live, trigger: 'automatic', backupType: run.backupType, excludeMedia: run.excludeMedia }));
           return { snapshotId: snap.id };
         },
         expire: async (env) => {
@@ -63,7 +64,7 @@ is kept in the state database .envsnap/state/server.db next to envsnap.yaml.`,
       });
       const now = ctx.clock.now();
       ctx.logger.info(`scheduler started for ${project.file}:`);
-      for (const r of runs) ctx.logger.info(`  ${r.env} ${r.id}: ${describeSchedule(r.schedule)}, ${r.live ? 'live' : 'maintenance mode'}, ${r.backupType}; next run ${formatLocal(nextRunAt(r.schedule, now), r.schedule.timezone)}`);
+      for (const r of runs) ctx.logger.info(`  ${r.env} ${r.id}: ${describeSchedule(r.schedule)}, ${r.live ? 'live' : 'maintenance mode'}, ${backupTypeLabel(r.backupType, r.excludeMedia)}; next run ${formatLocal(nextRunAt(r.schedule, now), r.schedule.timezone)}`);
       await scheduler.run();
     });
 }

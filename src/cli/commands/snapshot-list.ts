@@ -3,6 +3,8 @@
  * Environment. Expires comes from the environment's retention policy (envsnap.yaml) at this moment:
  * a date, "never" (pinned, tagged, newest, or kept by count), or "expired" — such a snapshot is still
  * in the repository until `envsnap expire` runs, but is shown as not restorable since it is about to go.
+ * A snapshot is also not restorable when some of its data is missing or a check found it damaged
+ * (app/restorability.ts); --json gives the cause and what is missing or damaged.
  */
 import type { Command } from 'commander';
 import { listSnapshotsWithRetention } from '../../app/manage-snapshots.ts';
@@ -28,6 +30,13 @@ export function register(program: Command): void {
     });
 }
 
+/** "yes", "yes (partial)", "no (expired)", or "no (data missing: run check)" / "no (damaged: run check)": check names what. */
+function restorableText(r: SnapshotRow): string {
+  if (r.restorable) return r.partial ? 'yes (partial)' : 'yes';
+  const cause = r.notRestorable?.cause ?? 'expired';
+  return cause === 'expired' ? 'no (expired)' : `no (${cause}: run check)`;
+}
+
 function printRows(s: Session, rows: SnapshotRow[]): void {
   if (s.out.json) return printJson(rows);
   const yesNo = (b: boolean | null) => (b === null ? '-' : b ? 'yes' : 'no');
@@ -36,7 +45,7 @@ function printRows(s: Session, rows: SnapshotRow[]): void {
     rows.map((r) => [
       r.created.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       r.shortId,
-      r.expires === 'expired' ? 'no (expired)' : r.partial ? 'yes (partial)' : 'yes',
+      restorableText(r),
       r.type,
       yesNo(r.automated),
       yesNo(r.live),
