@@ -1,13 +1,20 @@
 /**
  * Global setup of `npm test`: one MariaDB, one Redis and one S3 server (Swift) for every test file
  * (see src/testing/servers.ts), started in parallel and handed to the test processes through the
- * environment.
+ * environment. Every envsnap the tests run keeps its host cache in a temporary XDG_CACHE_HOME.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startMariaDb, startRedis, startSwift, type Running } from '../src/testing/servers.ts';
 
 const running: Running<unknown>[] = [];
+/** The host cache of every envsnap the tests run (XDG_CACHE_HOME), so none writes to the user's ~/.cache. */
+let cacheHome: string | undefined;
 
 export async function globalSetup(): Promise<void> {
+  cacheHome = mkdtempSync(join(tmpdir(), 'envsnap-test-cache-'));
+  process.env.XDG_CACHE_HOME = cacheHome;
   const started = await Promise.allSettled([startMariaDb(), startRedis(), startSwift()]);
   for (const s of started) if (s.status === 'fulfilled') running.push(s.value);
   const failed = started.find((s) => s.status === 'rejected');
@@ -23,4 +30,5 @@ export async function globalSetup(): Promise<void> {
 
 export async function globalTeardown(): Promise<void> {
   await Promise.all(running.splice(0).map((s) => s.stop()));
+  if (cacheHome) rmSync(cacheHome, { recursive: true, force: true });
 }
