@@ -60,7 +60,11 @@ export const FIXTURE_USERS = [
   { name: 'admin-staging', role: 'admin', environments: ['staging'] },
 ] as const;
 
-export async function serverFixture(opts: { clock?: Clock; passwords?: boolean } = {}): Promise<ServerFixture> {
+/**
+ * `automatic`: both environments take automatic snapshots (their starter plan does not), so
+ * schedules can be set on them.
+ */
+export async function serverFixture(opts: { clock?: Clock; passwords?: boolean; automatic?: boolean } = {}): Promise<ServerFixture> {
   const clock = opts.clock ?? systemClock;
   const dir = await mkdtemp(join(tmpdir(), 'envsnap-server-'));
   for (const env of FIXTURE_ENVS) {
@@ -73,7 +77,7 @@ export async function serverFixture(opts: { clock?: Clock; passwords?: boolean }
       'project: shop',
       'repository: repo',
       'environments:',
-      ...FIXTURE_ENVS.flatMap((env) => [`  ${env}:`, `    type: ${env === 'production' ? 'integration' : 'staging'}`, '    plan: starter', `    root: ${env}`, '    mounts: [var]']),
+      ...FIXTURE_ENVS.flatMap((env) => [`  ${env}:`, `    type: ${env === 'production' ? 'integration' : 'staging'}`, '    plan: starter', ...(opts.automatic ? ['    policy: { automatic: { enabled: true } }'] : []), `    root: ${env}`, '    mounts: [var]']),
       '',
     ].join('\n'),
   );
