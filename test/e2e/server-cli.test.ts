@@ -2,11 +2,16 @@
  * The server as users run it: `envsnap serve` in its own process, users and tokens made with the
  * CLI, and the CLI working through the server with --server: snapshot:create prints the activity and
  * "Activity ID succeeded", snapshot:list shows it, a restore through the server puts files back,
- * activity:list/log report it; a bad token and a server that is down are clear errors.
+ * activity:list/log report it; a failed activity exits 27 and activity:cancel cancels a queued one;
+ * user:remove keeps the last admin, user:passwd ends old sessions, user:add -e limits a role to an
+ * environment; the state database holds passwords and tokens only hashed; a bad token and a server
+ * that is down are clear errors.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes, createHash } from 'node:crypto';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +30,10 @@ describe('envsnap serve with the CLI as its client', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'envsnap-serve-'));
     await writeShopProject(dir, { data: 'original\n' });
+    // A second environment, for users limited to one of them.
+    await mkdir(join(dir, 'stage', 'var'), { recursive: true });
+    await writeFile(join(dir, 'stage', 'var', 'data.txt'), 'staging data\n');
+    await appendFile(join(dir, 'envsnap.yaml'), ['  staging:', '    type: staging', '    plan: starter', '    root: stage', '    mounts: [var]', ''].join('\n'));
     opts = { cwd: dir };
     await runOk(['init'], opts);
     await runOk(['user:add', 'root', '--role', 'admin'], { ...opts, env: { ENVSNAP_USER_PASSWORD: 'admin password' } });
@@ -112,6 +121,131 @@ describe('envsnap serve with the CLI as its client', () => {
     } finally {
       tls.child.kill('SIGTERM');
       await tls.done;
+    }
+  });
+
+  /** A console session of `user`: its cookie, or the status of a refused login. */
+  const login = async (user: string, password: string): Promise<{ status: number; cookie: string }> => {
+    const r = await fetch(`${url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password }) });
+    return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0]! };
+  };
+  const meStatus = async (cookie: string) => (await fetch(`${url}/api/v1/me`, { headers: { cookie } })).status;
+
+  it('user:remove refuses the last admin; another user is removed with its tokens', async () => {
+    const last = await runCli(['user:remove', 'root'], opts);
+    assert.equal(last.code, 1, last.stderr);
+    assert.match(oneErrorLine(last), /root is the last admin: add another admin before removing it/);
+    await runOk(['user:add', 'leaving', '--role', 'contributor', '--no-password'], opts);
+    const leavingToken = (await runJson<{ token: string }>(['token:create', '--user', 'leaving'], opts)).token;
+    await runOk(['-e', 'production', 'snapshot:list'], client(leavingToken));
+    assert.match((await runOk(['user:remove', 'leaving'], opts)).stdout, /^removed leaving$/m);
+    const users = await runJson<{ name: string }[]>(['user:list'], opts);
+    assert.deepEqual(users.map((u) => u.name), ['root', 'watcher']);
+    const gone = await runCli(['-e', 'production', 'snapshot:list'], client(leavingToken));
+    assert.equal(gone.code, 25, gone.stderr);
+  });
+
+  it('user:passwd ends the sessions of the old password; the new one logs in', async () => {
+    await runOk(['user:add', 'editor', '--role', 'viewer'], { ...opts, env: { ENVSNAP_USER_PASSWORD: 'first password' } });
+    const before = await login('editor', 'first password');
+    assert.equal(before.status, 200);
+    assert.equal(await meStatus(before.cookie), 200);
+    assert.match((await runOk(['user:passwd', 'editor'], { ...opts, env: { ENVSNAP_USER_PASSWORD: 'second password' } })).stdout, /changed the password of editor/);
+    assert.equal(await meStatus(before.cookie), 401, 'the old session has ended');
+    assert.equal((await login('editor', 'first password')).status, 401);
+    const after = await login('editor', 'second password');
+    assert.equal(after.status, 200);
+    assert.equal(await meStatus(after.cookie), 200);
+    const unknown = await runCli(['user:passwd', 'nobody'], { ...opts, env: { ENVSNAP_USER_PASSWORD: 'third password' } });
+    assert.match(oneErrorLine(unknown), /no user named nobody: see envsnap user:list/);
+  });
+
+  it('user:add -e ENV limits the role to that environment (--server URL given as a flag)', async () => {
+    assert.match((await runOk(['-e', 'staging', 'user:add', 'stager', '--role', 'contributor', '--no-password'], opts)).stdout, /added contributor stager on staging/);
+    const stager = (await runJson<{ token: string }>(['token:create', '--user', 'stager'], opts)).token;
+    const headers = { authorization: `Bearer ${stager}` };
+    const envs = (await (await fetch(`${url}/api/v1/environments`, { headers })).json()) as { name: string }[];
+    assert.deepEqual(envs.map((e) => e.name), ['staging']);
+    assert.equal((await fetch(`${url}/api/v1/environments/production/snapshots`, { headers })).status, 403);
+    const flag = { ...opts, env: { ENVSNAP_TOKEN: stager } };
+    const ok = await runOk(['--server', url, '-e', 'staging', 'snapshot:create', '--live'], flag);
+    assert.match(ok.stdout, /^Activity [0-9a-f]{16} succeeded$/m);
+    const refused = await runCli(['--server', url, '-e', 'production', 'snapshot:create', '--live'], flag);
+    assert.equal(refused.code, 24, refused.stderr);
+    assert.match(oneErrorLine(refused), /stager \(contributor\) may not backup on production/);
+  });
+
+  it('a failed activity ends with "Activity ID failed: why" and exit code 27, documented in --help', async () => {
+    const r = await runCli(['--server', url, '-e', 'production', 'snapshot:create', '--type', 'db'], { ...opts, env: { ENVSNAP_TOKEN: token } });
+    assert.equal(r.code, 27, r.stderr);
+    const id = /^Activity ([0-9a-f]{16}) started$/m.exec(r.stdout)?.[1];
+    assert.ok(id, r.stdout);
+    assert.match(oneErrorLine(r), new RegExp(`^error: Activity ${id} failed: .*no databases`));
+    const [a] = await runJson<{ id: string; state: string }[]>(['activity:list', '--limit', '1'], client());
+    assert.deepEqual([a!.id, a!.state], [id, 'failed']);
+    assert.match((await runOk(['--help'], opts)).stdout, /^ {2}27 +an activity on the server failed/m);
+  });
+
+  it('activity:cancel cancels a queued snapshot; nothing of it is listed', async () => {
+    // Enough data that the first snapshot is still running while the second waits behind it.
+    const big = join(dir, 'stage', 'var', 'big');
+    await mkdir(big);
+    for (let i = 0; i < 20; i++) await writeFile(join(big, `f${i}.bin`), randomBytes(2 << 20));
+    try {
+      const post = async () => {
+        const res = await fetch(`${url}/api/v1/environments/staging/snapshots`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ live: true, wait: true }) });
+        assert.equal(res.status, 202);
+        return ((await res.json()) as { activityId: string }).activityId;
+      };
+      const before = (await runJson<unknown[]>(['-e', 'staging', 'snapshot:list'], client())).length;
+      const first = await post();
+      const second = await post();
+      const r = await runOk(['activity:cancel', second], client());
+      assert.match(r.stdout, new RegExp(`^cancel requested for activity ${second} \\((pending|in_progress)\\)$`, 'm'));
+      const settled = async (id: string) => waitFor(async () => (await runJson<{ id: string; state: string }[]>(['activity:list'], client())).find((a) => a.id === id && !['pending', 'in_progress'].includes(a.state)), `activity ${id} to finish`, 60_000, 200);
+      assert.equal((await settled(second)).state, 'cancelled');
+      assert.equal((await settled(first)).state, 'succeeded');
+      assert.equal((await runJson<unknown[]>(['-e', 'staging', 'snapshot:list'], client())).length, before + 1, 'only the first snapshot is listed');
+      const again = await runCli(['activity:cancel', second], client());
+      assert.equal(again.code, 26);
+      assert.match(oneErrorLine(again), /has already cancelled: nothing to cancel/);
+    } finally {
+      await rm(big, { recursive: true, force: true });
+    }
+  });
+
+  it('the state database holds the password and the token only hashed (scrypt for the password)', async () => {
+    const password = 'a distinctive passphrase 42';
+    await runOk(['user:add', 'keeper', '--role', 'viewer'], { ...opts, env: { ENVSNAP_USER_PASSWORD: password } });
+    const tok = (await runJson<{ token: string }>(['token:create', '--user', 'keeper'], opts)).token;
+    const secret = /^esn_[0-9a-f]{12}_(.+)$/.exec(tok)![1]!;
+    const file = join(dir, '.envsnap', 'state', 'server.db');
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+      assert.ok(tables.includes('users') && tables.includes('tokens'), tables.join(', '));
+      let cells = 0;
+      for (const t of tables) {
+        for (const row of db.prepare(`SELECT * FROM "${t}"`).all() as Record<string, unknown>[]) {
+          for (const [col, v] of Object.entries(row)) {
+            const text = typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : undefined;
+            if (text === undefined) continue;
+            cells++;
+            for (const s of [password, secret, tok]) assert.ok(!text.includes(s), `${t}.${col} holds a secret`);
+          }
+        }
+      }
+      assert.ok(cells > 0);
+      const hash = (db.prepare('SELECT password_hash FROM users WHERE name = ?').get('keeper') as { password_hash: string }).password_hash;
+      assert.match(hash, /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/);
+      const stored = (db.prepare('SELECT secret_hash FROM tokens WHERE user_name = ?').get('keeper') as { secret_hash: string }).secret_hash;
+      assert.equal(stored, createHash('sha256').update(secret).digest('hex'));
+    } finally {
+      db.close();
+    }
+    for (const f of [file, `${file}-wal`]) {
+      const bytes = await readFile(f).catch(() => Buffer.alloc(0));
+      for (const s of [password, secret]) assert.ok(!bytes.includes(s), `${f} holds a secret`);
     }
   });
 
