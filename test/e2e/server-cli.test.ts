@@ -4,8 +4,9 @@
  * "Activity ID succeeded", snapshot:list shows it, a restore through the server puts files back,
  * activity:list/log report it; a failed activity exits 27 and activity:cancel cancels a queued one;
  * user:remove keeps the last admin, user:passwd ends old sessions, user:add -e limits a role to an
- * environment; the state database holds passwords and tokens only hashed; a bad token and a server
- * that is down are clear errors.
+ * environment; the state database holds passwords and tokens only hashed; a snapshot taken without
+ * the server is listed by it; a bad token and a server that is down are clear errors. A server killed
+ * during an activity marks it failed at its next start.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,12 @@ import { spawnSync } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { ensureDebianPackages, freePort } from '../../src/testing/servers.ts';
 import { oneErrorLine, runCli, runJson, runOk, spawnCli, waitFor, writeShopProject, type RunOptions, type Spawned } from './helpers.ts';
+
+/** 40 MiB of incompressible files in `dir`: a snapshot of them runs long enough to be caught running. */
+async function writeSlowData(dir: string): Promise<void> {
+  await mkdir(dir);
+  for (let i = 0; i < 20; i++) await writeFile(join(dir, `f${i}.bin`), randomBytes(2 << 20));
+}
 
 describe('envsnap serve with the CLI as its client', () => {
   let dir: string;
@@ -189,8 +196,7 @@ describe('envsnap serve with the CLI as its client', () => {
   it('activity:cancel cancels a queued snapshot; nothing of it is listed', async () => {
     // Enough data that the first snapshot is still running while the second waits behind it.
     const big = join(dir, 'stage', 'var', 'big');
-    await mkdir(big);
-    for (let i = 0; i < 20; i++) await writeFile(join(big, `f${i}.bin`), randomBytes(2 << 20));
+    await writeSlowData(big);
     try {
       const post = async () => {
         const res = await fetch(`${url}/api/v1/environments/staging/snapshots`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ live: true, wait: true }) });
@@ -249,6 +255,20 @@ describe('envsnap serve with the CLI as its client', () => {
     }
   });
 
+  it('a snapshot taken by the CLI without the server is listed through the API (the repository is the source of truth)', async () => {
+    const local = await runJson<{ snapshotId: string }>(['-e', 'production', 'snapshot:create', '--live'], opts);
+    const listed = await waitFor(
+      async () => {
+        const res = await fetch(`${url}/api/v1/environments/production/snapshots`, { headers: { authorization: `Bearer ${token}` } });
+        return ((await res.json()) as { id: string; trigger: string }[]).find((r) => r.id === local.snapshotId);
+      },
+      'the API to list the snapshot',
+      10_000,
+      200,
+    );
+    assert.equal(listed.trigger, 'manual');
+  });
+
   it('a viewer is refused a snapshot (exit 24); a bad token exits 25; no server exits 1 naming the URL', async () => {
     const denied = await runCli(['-e', 'production', 'snapshot:create'], client(viewerToken));
     assert.equal(denied.code, 24, denied.stderr);
@@ -260,5 +280,46 @@ describe('envsnap serve with the CLI as its client', () => {
     assert.equal(down.code, 1);
     assert.match(oneErrorLine(down), /cannot reach the envsnap server at http:\/\/127\.0\.0\.1:9/);
     assert.ok(!down.stderr.includes(token));
+  });
+});
+
+describe('envsnap serve killed during an activity', () => {
+  it('marks the activity failed at its next start', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'envsnap-serve-kill-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeShopProject(dir);
+    const opts: RunOptions = { cwd: dir };
+    await runOk(['init'], opts);
+    await runOk(['user:add', 'root', '--role', 'admin', '--no-password'], opts);
+    const token = (await runJson<{ token: string }>(['token:create', '--user', 'root'], opts)).token;
+    // Enough data that the snapshot is still running when the server is killed.
+    await writeSlowData(join(dir, 'shop', 'var', 'big'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const serve = async () => {
+      const s = spawnCli(['serve', '--listen', `127.0.0.1:${port}`, '--no-scheduler'], opts);
+      await waitFor(async () => (await fetch(`${url}/api/v1/me`).catch(() => undefined))?.status === 401, 'the server to answer');
+      return s;
+    };
+    const activity = async (id: string) => (await (await fetch(`${url}/api/v1/activities/${id}`, { headers })).json()) as { state: string; error: string | null };
+
+    const first = await serve();
+    const res = await fetch(`${url}/api/v1/environments/production/snapshots`, { method: 'POST', headers, body: JSON.stringify({ live: true }) });
+    assert.equal(res.status, 202);
+    const { activityId } = (await res.json()) as { activityId: string };
+    await waitFor(async () => (await activity(activityId)).state === 'in_progress', 'the snapshot to start');
+    first.child.kill('SIGKILL');
+    await first.done;
+
+    const second = await serve();
+    try {
+      const a = await activity(activityId);
+      assert.equal(a.state, 'failed');
+      assert.match(a.error ?? '', /interrupted: the server stopped during the activity/);
+    } finally {
+      second.child.kill('SIGTERM');
+    }
+    assert.match((await second.done).stderr, /1 activity was interrupted by the last shutdown: marked failed/);
   });
 });
