@@ -3,12 +3,11 @@
  * snapshot as an activity of kind scheduled, the snapshot is listed, and an expire activity follows
  * it, queued behind a manual snapshot that started meanwhile; a schedule changed through the API
  * restarts the loop with the new runs. The clock is the real one moved forward, so a cron run "every
- * minute" comes due a second or two after the test asks for it.
+ * minute" comes due a second or two after the test asks for it. The scheduled run on staging takes
+ * maintenance mode, whose on-command holds it until the test has queued the manual snapshot.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import { MemoryLogger } from '../core/logger.ts';
@@ -63,12 +62,8 @@ describe('the server runs its schedules', () => {
   const finished = (a: Act | undefined) => (a && (a.state === 'succeeded' || a.state === 'failed' || a.state === 'cancelled') ? a : undefined);
 
   before(async () => {
-    f = await serverFixture({ clock, automatic: true });
-    // Enough data that the scheduled snapshot is still running when the test queues a manual one.
-    const big = join(f.dir, 'staging', 'var', 'big');
-    await mkdir(big);
-    for (let i = 0; i < 20; i++) await writeFile(join(big, `f${i}.bin`), randomBytes(2 << 20));
-    await f.ops.setSchedule('staging', { id: 'every-minute', schedule: EVERY_MINUTE, live: true });
+    f = await serverFixture({ clock, automatic: true, hold: 'staging' });
+    await f.ops.setSchedule('staging', { id: 'every-minute', schedule: EVERY_MINUTE });
     minuteIn(3000);
     server = await startServer({ project: f.ops.project, repo: f.repo, clock, logger, listen: '127.0.0.1:0', stateFile: join(f.dir, 'state.db') });
   });
@@ -78,13 +73,18 @@ describe('the server runs its schedules', () => {
   });
 
   it('takes the due snapshot as a scheduled activity, lists it, and expires after it (queued behind a manual snapshot)', async () => {
-    const running = await waitFor('the scheduled activity to start', async () => (await activities('staging')).find((a) => a.kind === 'scheduled'));
+    await f.hold!.started();
+    const running = (await activities('staging')).find((a) => a.kind === 'scheduled');
+    assert.ok(running, 'no scheduled activity while its snapshot is held');
+    assert.equal(running.state, 'in_progress');
     assert.equal(running.user, null);
     assert.equal(running.params.schedule, 'every-minute');
     // A manual snapshot queued while the scheduled one runs: the expire that follows the scheduled
     // run must wait for it rather than be refused as busy.
     const manual = await api<{ activityId: string }>('POST', '/environments/staging/snapshots', { live: true, wait: true });
     assert.equal(manual.status, 202);
+    assert.equal((await activities('staging')).find((a) => a.id === manual.body.activityId)?.state, 'pending');
+    await f.hold!.release();
     const expire = await waitFor('the expire after the scheduled run', async () => finished((await activities('staging')).find((a) => a.kind === 'expire')));
     const acts = await activities('staging');
     const scheduled = acts.find((a) => a.id === running.id)!;

@@ -10,21 +10,16 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
+import { ActivityHold } from '../../src/testing/activity-hold.ts';
 import { ensureDebianPackages, freePort } from '../../src/testing/servers.ts';
 import { oneErrorLine, runCli, runJson, runOk, spawnCli, waitFor, writeShopProject, type RunOptions, type Spawned } from './helpers.ts';
-
-/** 40 MiB of incompressible files in `dir`: a snapshot of them runs long enough to be caught running. */
-async function writeSlowData(dir: string): Promise<void> {
-  await mkdir(dir);
-  for (let i = 0; i < 20; i++) await writeFile(join(dir, `f${i}.bin`), randomBytes(2 << 20));
-}
 
 describe('envsnap serve with the CLI as its client', () => {
   let dir: string;
@@ -33,6 +28,8 @@ describe('envsnap serve with the CLI as its client', () => {
   let opts: RunOptions;
   let token: string;
   let viewerToken: string;
+  /** Holds staging's snapshots taken in maintenance mode (not --live) until released. */
+  let stagingHold: ActivityHold;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'envsnap-serve-'));
@@ -40,7 +37,8 @@ describe('envsnap serve with the CLI as its client', () => {
     // A second environment, for users limited to one of them.
     await mkdir(join(dir, 'stage', 'var'), { recursive: true });
     await writeFile(join(dir, 'stage', 'var', 'data.txt'), 'staging data\n');
-    await appendFile(join(dir, 'envsnap.yaml'), ['  staging:', '    type: staging', '    plan: starter', '    root: stage', '    mounts: [var]', ''].join('\n'));
+    stagingHold = new ActivityHold(join(dir, 'stage'));
+    await appendFile(join(dir, 'envsnap.yaml'), ['  staging:', '    type: staging', '    plan: starter', '    root: stage', '    mounts: [var]', `    ${stagingHold.yaml}`, ''].join('\n'));
     opts = { cwd: dir };
     await runOk(['init'], opts);
     await runOk(['user:add', 'root', '--role', 'admin'], { ...opts, env: { ENVSNAP_USER_PASSWORD: 'admin password' } });
@@ -53,6 +51,7 @@ describe('envsnap serve with the CLI as its client', () => {
     await waitFor(async () => (await fetch(`${url}/api/v1/me`).catch(() => undefined))?.status === 401, 'the server to answer');
   });
   after(async () => {
+    await stagingHold?.release();
     server?.child.kill('SIGTERM');
     await server?.done;
     await rm(dir, { recursive: true, force: true });
@@ -194,21 +193,23 @@ describe('envsnap serve with the CLI as its client', () => {
   });
 
   it('activity:cancel cancels a queued snapshot; nothing of it is listed', async () => {
-    // Enough data that the first snapshot is still running while the second waits behind it.
-    const big = join(dir, 'stage', 'var', 'big');
-    await writeSlowData(big);
+    const post = async () => {
+      const res = await fetch(`${url}/api/v1/environments/staging/snapshots`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ wait: true }) });
+      assert.equal(res.status, 202);
+      return ((await res.json()) as { activityId: string }).activityId;
+    };
+    const state = async (id: string) => (await runJson<{ id: string; state: string }[]>(['activity:list'], client())).find((a) => a.id === id)?.state;
+    const settled = async (id: string) => waitFor(async () => (await runJson<{ id: string; state: string }[]>(['activity:list'], client())).find((a) => a.id === id && !['pending', 'in_progress'].includes(a.state)), `activity ${id} to finish`, 60_000, 200);
+    const before = (await runJson<unknown[]>(['-e', 'staging', 'snapshot:list'], client())).length;
     try {
-      const post = async () => {
-        const res = await fetch(`${url}/api/v1/environments/staging/snapshots`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ live: true, wait: true }) });
-        assert.equal(res.status, 202);
-        return ((await res.json()) as { activityId: string }).activityId;
-      };
-      const before = (await runJson<unknown[]>(['-e', 'staging', 'snapshot:list'], client())).length;
+      // The first snapshot is held in its maintenance on-command, so the second waits behind it.
       const first = await post();
+      await stagingHold.started();
       const second = await post();
+      assert.equal(await state(second), 'pending');
       const r = await runOk(['activity:cancel', second], client());
-      assert.match(r.stdout, new RegExp(`^cancel requested for activity ${second} \\((pending|in_progress)\\)$`, 'm'));
-      const settled = async (id: string) => waitFor(async () => (await runJson<{ id: string; state: string }[]>(['activity:list'], client())).find((a) => a.id === id && !['pending', 'in_progress'].includes(a.state)), `activity ${id} to finish`, 60_000, 200);
+      assert.match(r.stdout, new RegExp(`^cancel requested for activity ${second} \\(pending\\)$`, 'm'));
+      await stagingHold.release();
       assert.equal((await settled(second)).state, 'cancelled');
       assert.equal((await settled(first)).state, 'succeeded');
       assert.equal((await runJson<unknown[]>(['-e', 'staging', 'snapshot:list'], client())).length, before + 1, 'only the first snapshot is listed');
@@ -216,7 +217,7 @@ describe('envsnap serve with the CLI as its client', () => {
       assert.equal(again.code, 26);
       assert.match(oneErrorLine(again), /has already cancelled: nothing to cancel/);
     } finally {
-      await rm(big, { recursive: true, force: true });
+      await stagingHold.release();
     }
   });
 
@@ -286,14 +287,18 @@ describe('envsnap serve with the CLI as its client', () => {
 describe('envsnap serve killed during an activity', () => {
   it('marks the activity failed at its next start', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'envsnap-serve-kill-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    await writeShopProject(dir);
+    // The snapshot is held in its maintenance on-command until the server is dead; released also
+    // when the test fails, since the waiting shell outlives a killed server.
+    const hold = new ActivityHold(join(dir, 'shop'));
+    t.after(async () => {
+      await hold.release();
+      await rm(dir, { recursive: true, force: true });
+    });
+    await writeShopProject(dir, { environment: ['type: integration', 'plan: starter', hold.yaml] });
     const opts: RunOptions = { cwd: dir };
     await runOk(['init'], opts);
     await runOk(['user:add', 'root', '--role', 'admin', '--no-password'], opts);
     const token = (await runJson<{ token: string }>(['token:create', '--user', 'root'], opts)).token;
-    // Enough data that the snapshot is still running when the server is killed.
-    await writeSlowData(join(dir, 'shop', 'var', 'big'));
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -305,12 +310,14 @@ describe('envsnap serve killed during an activity', () => {
     const activity = async (id: string) => (await (await fetch(`${url}/api/v1/activities/${id}`, { headers })).json()) as { state: string; error: string | null };
 
     const first = await serve();
-    const res = await fetch(`${url}/api/v1/environments/production/snapshots`, { method: 'POST', headers, body: JSON.stringify({ live: true }) });
+    const res = await fetch(`${url}/api/v1/environments/production/snapshots`, { method: 'POST', headers, body: JSON.stringify({}) });
     assert.equal(res.status, 202);
     const { activityId } = (await res.json()) as { activityId: string };
-    await waitFor(async () => (await activity(activityId)).state === 'in_progress', 'the snapshot to start');
+    await hold.started();
+    assert.equal((await activity(activityId)).state, 'in_progress');
     first.child.kill('SIGKILL');
     await first.done;
+    await hold.release();
 
     const second = await serve();
     try {
