@@ -16,6 +16,7 @@ export const ExitCode = {
   forbidden: 24,
   unauthenticated: 25,
   busy: 26,
+  activityFailed: 27,
   interrupted: 130,
 } as const;
 
@@ -46,6 +47,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return ExitCode.unauthenticated;
     case 'BUSY':
       return ExitCode.busy;
+    case 'ACTIVITY_FAILED':
+      return ExitCode.activityFailed;
     case 'INTERRUPTED':
       return ExitCode.interrupted;
     default:
@@ -68,4 +71,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   24   not allowed by the environment's plan, type or your role
   25   the server refused the credentials (log in again, or check ENVSNAP_TOKEN)
   26   another activity is in progress on the environment (try again later, or use --wait)
+  27   an activity on the server failed: "Activity ID failed: why" (see envsnap activity:log ID)
   130  interrupted (Ctrl-C / SIGINT, SIGTERM)`;

@@ -5,9 +5,6 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { FakeClock } from '../core/clock.ts';
 import { check } from '../app/maintain.ts';
 import { withRepository } from '../app/open-repository.ts';
@@ -102,7 +99,8 @@ describe('API bad input', () => {
   let f: ServerFixture;
   let snap: string;
   before(async () => {
-    f = await serverFixture();
+    // Staging's snapshots in maintenance mode (not live) are held until the test releases them.
+    f = await serverFixture({ hold: 'staging' });
     const r = await f.request('POST', '/environments/production/snapshots', { token: f.tokens.admin, body: { live: true } });
     snap = (await f.settle(r.body.activityId)).result.snapshotId;
   });
@@ -153,9 +151,11 @@ describe('API bad input', () => {
     assert.equal(await count(), before);
   });
 
-  it('a second mutating activity on an environment is refused (409) unless it waits; queued ones run in order', async () => {
-    const first = await f.request('POST', '/environments/staging/snapshots', { token: token(), body: { live: true } });
+  it('a second mutating activity on an environment is refused (409) unless it waits; queued ones run in order', async (t) => {
+    await f.hold!.arm(t);
+    const first = await f.request('POST', '/environments/staging/snapshots', { token: token(), body: {} });
     assert.equal(first.status, 202);
+    await f.hold!.started();
     const second = await f.request('POST', '/environments/staging/snapshots', { token: token(), body: { live: true } });
     assert.equal(second.status, 409);
     assert.equal(second.body.error.code, 'BUSY');
@@ -166,6 +166,7 @@ describe('API bad input', () => {
     // Another environment is not held up.
     const other = await f.request('POST', '/environments/production/snapshots', { token: token(), body: { live: true } });
     assert.equal(other.status, 202);
+    await f.hold!.release();
     const a = await f.settle(first.body.activityId);
     const b = await f.settle(queued.body.activityId);
     assert.equal(a.state, 'succeeded');
@@ -174,21 +175,16 @@ describe('API bad input', () => {
     await f.settle(other.body.activityId);
   });
 
-  it('cancelling a running snapshot: cancelled, no snapshot listed, the repository still checks clean', async () => {
-    // Enough data that the snapshot is still reading when the cancel arrives.
-    const big = join(f.dir, 'staging', 'var', 'big');
-    await mkdir(big, { recursive: true });
-    for (let i = 0; i < 40; i++) await writeFile(join(big, `f${i}.bin`), randomBytes(2 << 20));
+  it('cancelling a running snapshot: cancelled, no snapshot listed, the repository still checks clean', async (t) => {
+    await f.hold!.arm(t);
     const before = (await f.request('GET', '/environments/staging/snapshots', { token: token() })).body.length;
-    const r = await f.request('POST', '/environments/staging/snapshots', { token: token(), body: { live: true } });
-    // Wait until it reports progress, then cancel.
-    for (;;) {
-      const a = (await f.request('GET', `/activities/${r.body.activityId}`, { token: token() })).body;
-      if (a.progress || a.state !== 'pending') break;
-      await new Promise((res) => setTimeout(res, 5));
-    }
+    const r = await f.request('POST', '/environments/staging/snapshots', { token: token(), body: {} });
+    // Held in maintenance mode: cancel it there, then let it go on to notice the cancel.
+    await f.hold!.started();
+    assert.equal((await f.request('GET', `/activities/${r.body.activityId}`, { token: token() })).body.state, 'in_progress');
     const c = await f.request('POST', `/activities/${r.body.activityId}/cancel`, { token: token() });
     assert.equal(c.status, 202);
+    await f.hold!.release();
     const done = await f.settle(r.body.activityId);
     assert.equal(done.state, 'cancelled');
     const log = (await f.request('GET', `/activities/${done.id}/log`, { token: token() })).body as { message: string }[];

@@ -199,9 +199,24 @@ export class Operations {
           return { snapshotId: snap.id, partial: snap.partial, bytes: snap.summary.bytes };
         }),
     });
+    const done = await this.#succeeded(a);
+    return { snapshotId: String(done.result?.snapshotId) };
+  }
+
+  /**
+   * The expire after a scheduled run: an activity (no user) queued behind whatever else runs on the
+   * environment by then, as the scheduled run itself is. Rejects when it did not succeed, so the
+   * scheduler reports it.
+   */
+  async runScheduledExpire(env: string): Promise<void> {
+    await this.#succeeded(this.startExpire(env, undefined, false, true));
+  }
+
+  /** Waits for `a` to finish; rejects with its error when it did not succeed. */
+  async #succeeded(a: Activity): Promise<Activity> {
     const done = await this.#d.activities.settled(a.id);
     if (done.state !== 'succeeded') throw new EnvsnapError('SOURCE_FAILED', `activity ${a.id} ${done.state}: ${done.error ?? ''}`);
-    return { snapshotId: String(done.result?.snapshotId) };
+    return done;
   }
 
   async startRestore(env: string, user: string | undefined, ref: string, o: RestoreOptions): Promise<Activity> {
@@ -240,12 +255,13 @@ export class Operations {
     });
   }
 
-  startExpire(env: string, user: string | undefined, dryRun: boolean): Activity {
+  startExpire(env: string, user: string | undefined, dryRun: boolean, wait?: boolean): Activity {
     this.environment(env);
     return this.#d.activities.start({
       kind: 'expire',
       environment: env,
       user,
+      wait,
       params: { dryRun },
       job: (io) =>
         this.#withRepo(io, async (ctx, repo) => {

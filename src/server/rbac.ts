@@ -5,18 +5,31 @@
  *
  * `rollback` (restore) is its own permission and, as in Magento's ACL, is only effective together
  * with `backup`: a role that could restore but not back up would overwrite data it cannot save first.
+ * The role table is checked for that when this module loads (checkRoleTable).
  */
+import { EnvsnapError } from '../core/errors.ts';
+
 export const ROLES = ['viewer', 'contributor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const PERMISSIONS = ['view', 'backup', 'rollback', 'delete', 'pin', 'schedule', 'policy', 'export', 'users'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+const ROLE_PERMISSIONS = checkRoleTable<Record<Role, readonly Permission[]>>({
   viewer: ['view'],
   contributor: ['view', 'backup'],
   admin: PERMISSIONS,
-};
+});
+
+/** `table` when every role that has `rollback` also has `backup`; throws naming the role otherwise. */
+export function checkRoleTable<T extends Record<string, readonly Permission[]>>(table: T): T {
+  for (const [role, perms] of Object.entries(table)) {
+    if (perms.includes('rollback') && !perms.includes('backup')) {
+      throw new EnvsnapError('INVALID_ARGUMENT', `role ${role} has the rollback permission without backup: grant it backup too, or take rollback away (a role that restores must be able to back up first)`);
+    }
+  }
+  return table;
+}
 
 export interface Principal {
   name: string;
@@ -37,7 +50,6 @@ export function permissionsOf(role: Role): readonly Permission[] {
 export function can(who: Principal, perm: Permission, env?: string): boolean {
   const perms = ROLE_PERMISSIONS[who.role];
   if (!perms.includes(perm)) return false;
-  if (perm === 'rollback' && !perms.includes('backup')) return false;
   // A project-wide action (managing users) needs the role on every environment.
   if (env === undefined) return perm === 'view' || who.environments.length === 0;
   return who.environments.length === 0 || who.environments.includes(env);

@@ -1,6 +1,7 @@
 /**
  * The scheduler inside the server: each scheduled run is an activity (kind scheduled, no user) that
- * queues behind a running activity of the environment, and its snapshot is listed as automated.
+ * queues behind a running activity of the environment, and its snapshot is listed as automated; the
+ * expire that follows it queues the same way.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,6 +32,18 @@ describe('scheduled runs in the server', () => {
     const snap = (await f.request('GET', `/environments/production/snapshots/${snapshotId}`, { token: f.tokens['viewer-prod'] })).body;
     assert.equal(snap.automated, true);
     assert.equal(snap.trigger, 'automatic');
+  });
+
+  it('the expire after a scheduled run queues behind an activity running on the environment instead of failing BUSY', async () => {
+    const manual = await f.request('POST', '/environments/staging/snapshots', { token: f.tokens.admin, body: { live: true } });
+    assert.equal(manual.status, 202);
+    await f.ops.runScheduledExpire('staging');
+    const [expire, first] = (await f.request('GET', '/activities?environment=staging', { token: f.tokens.admin })).body as { id: string; kind: string; user: string | null; state: string; startedAt: number; finishedAt: number }[];
+    assert.equal(first!.id, manual.body.activityId);
+    assert.equal(expire!.kind, 'expire');
+    assert.equal(expire!.user, null);
+    assert.equal(expire!.state, 'succeeded');
+    assert.ok(expire!.startedAt >= first!.finishedAt, 'the expire waited for the manual snapshot');
   });
 
   it('a failed scheduled run rejects (so the scheduler retries it) and is recorded as failed', async () => {

@@ -108,10 +108,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       history,
       runs,
       runSnapshot: (run) => ops.runScheduled(run),
-      expire: async (env) => {
-        const a = ops.startExpire(env, undefined, false);
-        await state.activities.settled(a.id);
-      },
+      expire: (env) => ops.runScheduledExpire(env),
     });
     scheduler = s;
     schedulerDone = s.run().catch((err: unknown) => o.logger.warn(`the scheduler stopped: ${(err as Error).message}`));

@@ -16,6 +16,7 @@ import { createApp } from '../server/app.ts';
 import { Operations } from '../server/operations.ts';
 import { openState } from '../server/server.ts';
 import { openRunHistory } from '../state/run-history-store.ts';
+import { ActivityHold } from './activity-hold.ts';
 import { OpenApiValidator } from './openapi.ts';
 
 export interface ApiResponse<T = any> {
@@ -44,6 +45,8 @@ export interface ServerFixture {
   logger: MemoryLogger;
   /** Tokens by user name. */
   tokens: Record<string, string>;
+  /** Holds the snapshots of the environment named by the `hold` option taken in maintenance mode (not live); released by dispose(). */
+  hold?: ActivityHold;
   request<T = any>(method: string, path: string, o?: RequestOptions): Promise<ApiResponse<T>>;
   /** Waits until the activity has finished; returns it. */
   settle(activityId: string): Promise<any>;
@@ -51,6 +54,7 @@ export interface ServerFixture {
 }
 
 export const FIXTURE_ENVS = ['production', 'staging'] as const;
+export type FixtureEnv = (typeof FIXTURE_ENVS)[number];
 
 /** Users: admin (all), one contributor and one viewer per environment, an admin limited to staging. */
 export const FIXTURE_USERS = [
@@ -60,9 +64,15 @@ export const FIXTURE_USERS = [
   { name: 'admin-staging', role: 'admin', environments: ['staging'] },
 ] as const;
 
-export async function serverFixture(opts: { clock?: Clock; passwords?: boolean } = {}): Promise<ServerFixture> {
+/**
+ * `automatic`: both environments take automatic snapshots (their starter plan does not), so
+ * schedules can be set on them. `hold`: that environment's maintenance on-command holds each
+ * snapshot taken in maintenance mode until `hold.release()` (see activity-hold.ts).
+ */
+export async function serverFixture(opts: { clock?: Clock; passwords?: boolean; automatic?: boolean; hold?: FixtureEnv } = {}): Promise<ServerFixture> {
   const clock = opts.clock ?? systemClock;
   const dir = await mkdtemp(join(tmpdir(), 'envsnap-server-'));
+  const hold = opts.hold ? new ActivityHold(join(dir, opts.hold)) : undefined;
   for (const env of FIXTURE_ENVS) {
     await mkdir(join(dir, env, 'var'), { recursive: true });
     await writeFile(join(dir, env, 'var', 'data.txt'), `${env} data\n`);
@@ -73,7 +83,7 @@ export async function serverFixture(opts: { clock?: Clock; passwords?: boolean }
       'project: shop',
       'repository: repo',
       'environments:',
-      ...FIXTURE_ENVS.flatMap((env) => [`  ${env}:`, `    type: ${env === 'production' ? 'integration' : 'staging'}`, '    plan: starter', `    root: ${env}`, '    mounts: [var]']),
+      ...FIXTURE_ENVS.flatMap((env) => [`  ${env}:`, `    type: ${env === 'production' ? 'integration' : 'staging'}`, '    plan: starter', ...(opts.automatic ? ['    policy: { automatic: { enabled: true } }'] : []), `    root: ${env}`, '    mounts: [var]', ...(hold && env === opts.hold ? [`    ${hold.yaml}`] : [])]),
       '',
     ].join('\n'),
   );
@@ -99,6 +109,7 @@ export async function serverFixture(opts: { clock?: Clock; passwords?: boolean }
     ops,
     logger,
     tokens,
+    ...(hold ? { hold } : {}),
     async request(method, path, o = {}) {
       const headers: Record<string, string> = {};
       if (o.token) headers.authorization = `Bearer ${o.token}`;
@@ -120,6 +131,7 @@ export async function serverFixture(opts: { clock?: Clock; passwords?: boolean }
       return state.activities.settled(id);
     },
     async dispose() {
+      await hold?.release();
       await ops.close();
       state.db.close();
       await rm(dir, { recursive: true, force: true });
