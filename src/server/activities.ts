@@ -126,6 +126,8 @@ export class Activities {
     if (FINAL.includes(a.state) || !r) return false;
     this.#log(id, 'info', `cancel requested${by ? ` by ${by}` : ''}`);
     r.controller.abort();
+    // One still waiting in the queue ends now: nothing of it ran, nothing needs undoing.
+    if (a.state === 'pending') this.#finish(id, 'cancelled', null, 'cancelled before it started');
     return true;
   }
 
@@ -174,7 +176,8 @@ export class Activities {
 
   async #run(id: string, job: ActivityJob, running: Running): Promise<Activity> {
     const { signal } = running.controller;
-    if (signal.aborted) return this.#finish(id, 'cancelled', null, 'cancelled before it started');
+    // Cancelled while pending: already finished by cancel().
+    if (signal.aborted) return this.get(id)!;
     this.#db.prepare("UPDATE activities SET state = 'in_progress', started_at = ? WHERE id = ?").run(this.#clock.now(), id);
     this.#emit(id);
     const interrupted = () => new EnvsnapError('INTERRUPTED', 'the activity was cancelled');

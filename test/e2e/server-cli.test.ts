@@ -208,7 +208,8 @@ describe('envsnap serve with the CLI as its client', () => {
       const second = await post();
       assert.equal(await state(second), 'pending');
       const r = await runOk(['activity:cancel', second], client());
-      assert.match(r.stdout, new RegExp(`^cancel requested for activity ${second} \\(pending\\)$`, 'm'));
+      assert.match(r.stdout, new RegExp(`^activity ${second} cancelled before it started$`, 'm'));
+      assert.equal(await state(second), 'cancelled', 'a queued activity ends at once, while the one ahead still runs');
       await stagingHold.release();
       assert.equal((await settled(second)).state, 'cancelled');
       assert.equal((await settled(first)).state, 'succeeded');

@@ -51,11 +51,11 @@ export function register(program: Command): void {
   program
     .command('activity:cancel')
     .argument('<id>', 'activity id')
-    .description('cancel a pending or running activity (a running one stops at its next progress report, with its clean-up done)')
+    .description('cancel a pending or running activity (a pending one ends at once; a running one stops at its next progress report, with its clean-up done)')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const s = new Session(cmd);
       const a = await client(s).request<Activity>('POST', `/activities/${encodeURIComponent(id)}/cancel`);
       if (s.out.json) return printJson(a);
-      printLine(`cancel requested for activity ${a.id} (${a.state})`);
+      printLine(a.state === 'cancelled' ? `activity ${a.id} cancelled before it started` : `cancel requested for activity ${a.id} (${a.state}): it stops at its next progress report`);
     });
 }
