@@ -15,7 +15,7 @@ let cacheHome: string | undefined;
 export async function globalSetup(): Promise<void> {
   cacheHome = mkdtempSync(join(tmpdir(), 'envsnap-test-cache-'));
   process.env.XDG_CACHE_HOME = cacheHome;
-  const started = await Promise.allSettled([startMariaDb(), startRedis(), startSwift()]);
+  const started = await Promise.allSettled([withRetries(() => startMariaDb()), withRetries(() => startRedis()), withRetries(() => startSwift())]);
   for (const s of started) if (s.status === 'fulfilled') running.push(s.value);
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
@@ -26,6 +26,20 @@ export async function globalSetup(): Promise<void> {
   process.env.ENVSNAP_TEST_MARIADB = JSON.stringify(db.info);
   process.env.ENVSNAP_TEST_REDIS = JSON.stringify(redis.info);
   process.env.ENVSNAP_TEST_S3 = JSON.stringify(s3.info);
+}
+
+/**
+ * A server that fails to start is started again (twice at most) on new free ports: a port found free
+ * can be taken by another process before the server binds it.
+ */
+async function withRetries<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (i >= attempts) throw err;
+    }
+  }
 }
 
 export async function globalTeardown(): Promise<void> {
