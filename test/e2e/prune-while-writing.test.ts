@@ -21,6 +21,9 @@ describe('prune while a snapshot is stalled', () => {
     await runOk(['init'], { repo });
     const settings = ['lock.clock-skew=0', 'lock.refresh-interval=1s', `lock.stale-age=${STALE_AGE_S}s`, 'prune.unreferenced-min-age=1h'];
     await runOk(['repo:settings', ...settings.flatMap((s) => ['--set', s])], { repo });
+    const shown = (await runOk(['repo:settings'], { repo })).stdout;
+    assert.match(shown, /^lock\.stale-age +4s +repository$/m);
+    assert.match(shown, /^prune\.unreferenced-min-age +1h +repository$/m);
 
     const first = join(dir, 'first');
     await mkdir(first);

@@ -26,6 +26,6 @@ export function register(program: Command): void {
       const s = new Session(cmd);
       const rows = await s.withRepo(async (repo) => (opts.set.length > 0 ? changeRepositorySettings(s.ctx, repo, opts.set) : repositorySettings(repo)));
       if (s.out.json) return printJson(rows);
-      printTable(['Setting', 'Value', ''], rows.map((r) => [r.name, r.value, r.isDefault ? '(default)' : '']));
+      printTable(['Setting', 'Value', 'Origin'], rows.map((r) => [r.name, r.value, r.isDefault ? 'default' : 'repository']));
     });
 }
