@@ -1,7 +1,8 @@
 /**
  * Environment snapshots through the real CLI against real MariaDB and Redis servers: a consistent
  * snapshot of database + Redis + mounts, a restore over changed data (checksums equal), the errors a
- * user meets (wrong password, non-empty target without --yes) and maintenance mode ending on SIGTERM.
+ * user meets (wrong password, non-empty target without --yes), the confirmation asked on a terminal,
+ * and maintenance mode ending on SIGINT and SIGTERM.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import mysql from 'mysql2/promise';
 import { claimDb, type ClaimedDb } from '../../src/sources/redis/test-support.ts';
 import { testMariaDb, testRedis, uniqueName, type MariaDbInfo } from '../../src/testing/servers.ts';
 import { writeFiles } from '../../src/testing/temp-repo.ts';
-import { oneErrorLine, runCli, runJson, runOk, spawnCli, stopWhenSeen } from './helpers.ts';
+import { oneErrorLine, runCli, runCliOnTerminal, runJson, runOk, spawnCli, stopWhenSeen } from './helpers.ts';
 import { checksums } from './shop-project.ts';
 
 describe('environment snapshots (CLI, MariaDB, Redis)', () => {
@@ -111,6 +112,36 @@ environments:
     assert.equal(await readFile(join(dir, 'shop', 'var/import/x.csv'), 'utf8'), 'a,b\n');
   });
 
+  it('on a terminal the restore asks first: anything but yes changes nothing (exit 23), yes restores', async () => {
+    const want = await checksums(db, dbName);
+    const snap = await runJson(['-e', 'production', 'snapshot:create'], { cwd: dir, env: env() });
+    await admin.query(`UPDATE ${dbName}.catalog_product_entity SET price = 7 WHERE entity_id < 10`);
+    const changed = await checksums(db, dbName);
+    await redis.client.set('typed', 'after the snapshot');
+    const csv = join(dir, 'shop', 'var/import/x.csv');
+    await writeFile(csv, 'changed on the terminal');
+    const restore = ['snapshot:restore', snap.shortId, '-e', 'production'];
+
+    for (const answer of ['n', 'no', '', 'yes please']) {
+      const r = await runCliOnTerminal(restore, 'Continue? [y/N]', answer, { cwd: dir, env: env() });
+      assert.ok(r.prompted, `the restore did not ask on a terminal:\n${r.stdout}`);
+      assert.match(r.stdout, /This restore replaces:/);
+      assert.equal(r.code, 23, `answer ${JSON.stringify(answer)}: exit ${r.code}\n${r.stdout}`);
+      assert.match(r.stdout, /error: restore cancelled: nothing was changed/);
+      assert.deepEqual(await checksums(db, dbName), changed, `answer ${JSON.stringify(answer)} changed the database`);
+      assert.equal(await redis.client.get('typed'), 'after the snapshot', `answer ${JSON.stringify(answer)} changed Redis`);
+      assert.equal(await readFile(csv, 'utf8'), 'changed on the terminal', `answer ${JSON.stringify(answer)} changed the mounts`);
+      assert.equal(existsSync(join(dir, 'shop', 'on.marker')), false, 'maintenance mode was left on');
+    }
+
+    const r = await runCliOnTerminal(restore, 'Continue? [y/N]', 'y', { cwd: dir, env: env() });
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, new RegExp(`restored snapshot ${snap.shortId}`));
+    assert.deepEqual(await checksums(db, dbName), want);
+    assert.equal(await redis.client.get('typed'), null);
+    assert.equal(await readFile(csv, 'utf8'), 'a,b\n');
+  });
+
   it('a wrong database password fails before maintenance mode, naming the source, and saves nothing', async () => {
     const before = await runJson(['snapshot:list'], { cwd: dir });
     const r = await runCli(['-e', 'production', 'snapshot:create'], { cwd: dir, env: { SHOP_DB_PASSWORD: 'wrong' } });
@@ -146,17 +177,29 @@ environments:
     assert.match(oneErrorLine(r), /databse/);
   });
 
-  it('SIGTERM while maintenance mode is on ends it and saves no snapshot', async () => {
-    const before = await runJson(['snapshot:list'], { cwd: dir });
-    const marker = join(dir, 'shop', 'on.marker');
-    const run = spawnCli(['-e', 'production', 'snapshot:create'], { cwd: dir, env: { ...env(), SLOW_ON: '3' } });
-    const seen = await stopWhenSeen(run, { dir: join(dir, 'shop'), name: /^on\.marker$/ }, 'maintenance mode to come on');
-    assert.equal(seen, 'stopped', 'the run ended before maintenance mode was seen on');
-    run.child.kill('SIGTERM');
-    run.child.kill('SIGCONT');
-    const r = await run.done;
-    assert.equal(r.code, 130, r.stderr);
-    assert.equal(existsSync(marker), false, 'maintenance mode stayed on after SIGTERM');
-    assert.equal((await runJson(['snapshot:list'], { cwd: dir })).length, before.length);
-  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} while maintenance mode is on ends it, exits 130 and saves no snapshot; the repository checks clean and the next snapshot succeeds`, async () => {
+      const before = await runJson(['snapshot:list'], { cwd: dir });
+      const marker = join(dir, 'shop', 'on.marker');
+      // The on-command touches the marker, then sleeps: the CLI is stopped the moment the marker
+      // appears, so the signal arrives while maintenance mode is on, whatever the machine's speed.
+      const run = spawnCli(['-e', 'production', 'snapshot:create'], { cwd: dir, env: { ...env(), SLOW_ON: '3' } });
+      const seen = await stopWhenSeen(run, { dir: join(dir, 'shop'), name: /^on\.marker$/ }, 'maintenance mode to come on');
+      assert.equal(seen, 'stopped', 'the run ended before maintenance mode was seen on');
+      run.child.kill(signal);
+      run.child.kill('SIGCONT');
+      const r = await run.done;
+      assert.equal(r.code, 130, `exit ${r.code} (signal ${r.signal})\n${r.stderr}`);
+      assert.match(r.stderr, /interrupted/);
+      assert.equal(existsSync(marker), false, `maintenance mode stayed on after ${signal}`);
+      assert.deepEqual(await runJson(['snapshot:list'], { cwd: dir }), before, `${signal} left a snapshot listed`);
+      await runOk(['check'], { cwd: dir });
+
+      const next = await runJson(['-e', 'production', 'snapshot:create'], { cwd: dir, env: env() });
+      assert.equal(existsSync(marker), false, 'maintenance mode was left on by the next snapshot');
+      const after = await runJson(['snapshot:list'], { cwd: dir });
+      assert.equal(after.length, before.length + 1);
+      assert.ok(after.some((s: { id: string; restorable: boolean }) => s.id === next.snapshotId && s.restorable), 'the next snapshot is not listed as restorable');
+    });
+  }
 });

@@ -143,6 +143,43 @@ for (;;) {
 }
 `;
 
+/** A word for sh: single-quoted, single quotes inside escaped. */
+const shellWord = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), as a user at a terminal would: stdin,
+ * stdout and stderr are the terminal. Once the output shows `prompt`, types `answer` and Enter.
+ * stdout of the result is everything the terminal showed (both streams); stderr is script's own.
+ */
+export async function runCliOnTerminal(args: string[], prompt: string, answer: string, opts: RunOptions = {}): Promise<RunResult & { prompted: boolean }> {
+  const command = [process.execPath, CLI, ...args].map(shellWord).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: opts.cwd, env: childEnv(opts), stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let prompted = false;
+  child.stdout!.on('data', (b: Buffer) => {
+    out.push(b);
+    if (!prompted && Buffer.concat(out).toString('utf8').includes(prompt)) {
+      prompted = true;
+      child.stdin!.write(`${answer}\r`);
+    }
+  });
+  child.stderr!.on('data', (b: Buffer) => err.push(b));
+  // The terminal may be gone before the answer is typed (the CLI did not ask): that shows in `prompted`.
+  child.stdin!.on('error', () => {});
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, prompted, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
 /** Runs the CLI to completion. */
 export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return spawnCli(args, opts).done;
