@@ -184,6 +184,11 @@ export class Restorer {
           break;
         case 'file':
           await this.fileSlots.acquire();
+          // A failure while this file waited for its slot: replace nothing more.
+          if (this.failure) {
+            this.fileSlots.release();
+            break;
+          }
           pending.push(
             this.restoreFile(node, childAbs, childRel, here)
               .catch((err: unknown) => {
