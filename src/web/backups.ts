@@ -1,8 +1,9 @@
 /**
  * An environment's Backups page: the Backup form (type, live), the panel of the running activity
  * (polled until it ends), and the table of snapshots with a menu per row — Restore (a dialog that
- * asks for the environment's name), Pin/Unpin, Export download, Delete. The page shows only what
- * the user's permissions allow; the server checks every action again.
+ * asks for the environment's name), Pin/Unpin, Export download, Delete; its columns are those of
+ * `snapshot:list`. The page shows only what the user's permissions allow; the server checks every
+ * action again, and after a 403 the page asks for the user's permissions anew.
  */
 import type { Activity, EnvironmentView, SnapshotRow } from '../server/api-types.ts';
 import { activityPanel, isOpen, kindLabel, resultText, watchActivity, type Watch } from './activity.ts';
@@ -14,7 +15,7 @@ import { envHeader } from './env-header.ts';
 import { BACKUP_TYPES, expiresEl, formatBytes, timeEl } from './format.ts';
 
 export function backupsView(ctx: AppContext, env: string): View {
-  const perms = permissionsOn(ctx.me, env);
+  let perms = permissionsOn(ctx.me, env);
   const root = h('section', { class: 'page backups' }, envHeader(env, null, 'backups'), h('p', { class: 'loading' }, 'Loading…'));
   let watch: Watch | undefined;
   let disposed = false;
@@ -74,11 +75,29 @@ export function backupsView(ctx: AppContext, env: string): View {
     replace(activityRegion, h('h2', { class: 'visually-hidden' }, 'Current activity'), activityPanel(a, [h('p', { class: 'activity-links' }, log, cancel ? ' ' : null, cancel)]));
   }
 
+  /**
+   * Shows why an action failed. A 403 means the page offered what the user's role no longer allows
+   * (it changed since the page loaded): the page asks GET /me again and stops offering it.
+   */
+  async function actionFailed(err: unknown): Promise<void> {
+    ctx.flash(errorMessage(err), 'error');
+    if (!(err instanceof ApiFailure && err.status === 403)) return;
+    try {
+      await ctx.refreshMe();
+    } catch {
+      return; // The message shown is the one that matters; the next load tells the rest.
+    }
+    if (disposed) return;
+    perms = permissionsOn(ctx.me, env);
+    renderBackupState();
+    renderTable();
+  }
+
   async function cancelActivity(a: Activity): Promise<void> {
     try {
       await api.post(`/activities/${seg(a.id)}/cancel`);
     } catch (err) {
-      ctx.flash(errorMessage(err), 'error');
+      void actionFailed(err);
     }
   }
 
@@ -104,7 +123,7 @@ export function backupsView(ctx: AppContext, env: string): View {
       ctx.clearFlash();
       follow(r.activityId);
     } catch (err) {
-      ctx.flash(errorMessage(err), 'error');
+      void actionFailed(err);
       renderBackupState();
     }
   }
@@ -122,24 +141,23 @@ export function backupsView(ctx: AppContext, env: string): View {
         'table',
         { class: 'data snapshots' },
         h('caption', { class: 'visually-hidden' }, `Snapshots of ${env}, newest first`),
-        h('thead', null, h('tr', null, ['Created', 'ID', 'Type', 'Size', 'Restorable', 'Expires'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h('thead', null, h('tr', null, COLUMNS.map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
         h('tbody', null, rows),
       ),
     );
   }
 
   function snapshotRow(s: SnapshotRow): HTMLTableRowElement {
-    const typeBits = [s.type];
-    if (s.live) typeBits.push('live');
-    if (s.automated) typeBits.push('automatic');
     return h(
       'tr',
       { 'data-snapshot': s.id },
       h('td', { 'data-label': 'Created' }, timeEl(s.created)),
-      h('td', { 'data-label': 'ID' }, h('code', { title: s.id }, s.shortId), s.pinned ? h('span', { class: 'badge pinned' }, 'pinned') : null, s.partial ? h('span', { class: 'badge warn' }, 'partial') : null),
-      h('td', { 'data-label': 'Type' }, typeBits.join(' · ')),
-      h('td', { 'data-label': 'Size', class: 'num' }, formatBytes(s.size)),
+      h('td', { 'data-label': 'Snapshot ID' }, h('code', { title: s.id }, s.shortId), s.pinned ? h('span', { class: 'badge pinned' }, 'pinned') : null, s.partial ? h('span', { class: 'badge warn' }, 'partial') : null),
       h('td', { 'data-label': 'Restorable' }, s.restorable ? 'yes' : h('span', { class: 'muted', title: s.notRestorable?.detail ?? '' }, `no (${s.notRestorable?.cause ?? 'expired'})`)),
+      h('td', { 'data-label': 'Type' }, s.type),
+      h('td', { 'data-label': 'Automated' }, yesNo(s.automated)),
+      h('td', { 'data-label': 'Live' }, yesNo(s.live)),
+      h('td', { 'data-label': 'Size', class: 'num' }, formatBytes(s.size)),
       h('td', { 'data-label': 'Expires' }, expiresEl(s.expires)),
       h('td', { class: 'actions' }, rowMenu(s)),
     );
@@ -199,7 +217,7 @@ export function backupsView(ctx: AppContext, env: string): View {
       ctx.clearFlash();
       follow(r.activityId);
     } catch (err) {
-      ctx.flash(errorMessage(err), 'error');
+      void actionFailed(err);
     }
   }
 
@@ -211,7 +229,7 @@ export function backupsView(ctx: AppContext, env: string): View {
       renderTable();
       ctx.flash(`Snapshot ${s.shortId} ${pinned ? 'pinned: it never expires' : 'unpinned: it expires by the retention policy again'}.`, 'success');
     } catch (err) {
-      ctx.flash(errorMessage(err), 'error');
+      void actionFailed(err);
     }
   }
 
@@ -227,7 +245,7 @@ export function backupsView(ctx: AppContext, env: string): View {
       const r = await api.delete<{ activityId: string }>(`/environments/${seg(env)}/snapshots/${seg(s.id)}`);
       follow(r.activityId);
     } catch (err) {
-      ctx.flash(errorMessage(err), 'error');
+      void actionFailed(err);
     }
   }
 
@@ -288,6 +306,15 @@ export function backupsView(ctx: AppContext, env: string): View {
       document.removeEventListener('click', closeMenus);
     },
   };
+}
+
+/** The table's columns, as `snapshot:list` heads them (without its Environment: the page is of one). */
+const COLUMNS = ['Created', 'Snapshot ID', 'Restorable', 'Type', 'Automated', 'Live', 'Size', 'Expires'];
+
+/** Automated and Live: yes, no, or a dash for a snapshot that is not of an environment. */
+function yesNo(b: boolean | null): HTMLElement | string {
+  if (b === null) return h('span', { class: 'muted' }, '—');
+  return b ? 'yes' : 'no';
 }
 
 function sourceLabel(kind: string, id: string, paths: string[]): string {

@@ -7,7 +7,8 @@ import type { Me, Permission } from '../server/api-types.ts';
 export type FlashKind = 'info' | 'success' | 'error';
 
 export interface AppContext {
-  me: Me;
+  /** The logged-in user as the last GET /me (or the login) answered. */
+  readonly me: Me;
   navigate(hash: string): void;
   /** Shows a message above the page (errors as alerts); replaces the previous one. */
   flash(message: string, kind?: FlashKind): void;

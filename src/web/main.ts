@@ -117,7 +117,10 @@ async function logout(): Promise<void> {
 // --- routing ---
 
 const ctx = (): AppContext => ({
-  me: me!,
+  // A getter: a view that calls refreshMe() sees the fresh permissions.
+  get me() {
+    return me!;
+  },
   navigate: (hash) => {
     location.hash = hash;
   },

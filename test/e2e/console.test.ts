@@ -6,7 +6,11 @@
  * adds and removes a schedule (envsnap.yaml changes) and manages users; the error states (409,
  * server unreachable, 401) show what they should; a viewer sees no Backup, Restore or schedule form
  * and a forged restore, like a POST without the CSRF token, is refused; a phone-sized screen has no
- * horizontal overflow. Screenshots go to test-artifacts/console/.
+ * horizontal overflow. Also: the snapshot table's columns; a backup with Live ticked listed as live;
+ * the environment list's last snapshot and next scheduled run against the API and the schedule;
+ * Delete through the row menu; a 403 to an action offered before a role change shown in the page
+ * (which then stops offering it); a backup held in its maintenance on-command shown running, then
+ * finished. Screenshots go to test-artifacts/console/.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Response } from 'playwright-core';
+import { ActivityHold } from '../../src/testing/activity-hold.ts';
 import { ensureDebianPackages, freePort } from '../../src/testing/servers.ts';
 import { writeFiles } from '../../src/testing/temp-repo.ts';
 import { CLI, runJson, runOk, spawnCli, waitFor, writePseudoRandomFile, type Spawned } from './helpers.ts';
@@ -25,9 +30,13 @@ const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/console/', import.
 const ADMIN = { user: 'admin1', password: 'admin-password-1' };
 const VIEWER = { user: 'viewer1', password: 'viewer-password-1' };
 const PHONE = { width: 375, height: 740 };
+const CONTRIBUTOR = { user: 'dev2', password: 'dev-password-2' };
 const ORIGINAL_CSV = 'sku,name\nA-1,Alpha\nB-2,Beta\n';
-
-const CONFIG = `project: console-e2e
+const HOUR_MS = 3_600_000;
+/** Production's daily run: twelve hours from now (UTC), so no run comes due while the tests look at it. */
+const DAILY_HOUR = (new Date().getUTCHours() + 12) % 24;
+/** envsnap.yaml; a snapshot of `held` waits in its maintenance on-command until `hold` releases it. */
+const config = (hold: ActivityHold) => `project: console-e2e
 repository: repo
 environments:
   production:
@@ -35,6 +44,7 @@ environments:
     plan: pro
     root: prod
     mounts: [var]
+    schedules: [{ id: daily, frequency: daily, at: "${String(DAILY_HOUR).padStart(2, '0')}:00", timezone: UTC }]
   staging:
     type: staging
     plan: starter
@@ -43,7 +53,20 @@ environments:
     database: { type: sqlite, path: data/shop.db }
     maintenance: { flag: maintenance.flag }
     policy: { manual: { max_count: null }, automatic: { enabled: true } }
+  held:
+    type: staging
+    plan: starter
+    root: held
+    mounts: [var]
+    ${hold.yaml}
 `;
+
+/** The first time after `now` at `hour`:00 UTC, as ISO. */
+function nextDailyRun(now: number, hour: number): string {
+  let t = Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
+  while (new Date(t).getUTCHours() !== hour) t += HOUR_MS;
+  return new Date(t).toISOString();
+}
 
 /** `envsnap user:add NAME --role ROLE --password-stdin`, the password on stdin. */
 function addUser(cwd: string, name: string, role: string, password: string): void {
@@ -70,6 +93,7 @@ describe('web console (Chromium)', () => {
   let admin: BrowserContext;
   let page: Page;
   let snapshotId = '';
+  let hold: ActivityHold;
   const pageErrors: string[] = [];
 
   const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -86,6 +110,37 @@ describe('web console (Chromium)', () => {
     await p.getByLabel('Password', { exact: true }).fill(who.password);
     await p.getByRole('button', { name: 'Log in' }).click();
     await p.getByRole('button', { name: 'Log out' }).waitFor();
+  }
+
+  /** staging's Backups page in a browser context of its own, logged in as `who`, once it lists the first snapshot. Close `ctx` when done. */
+  async function stagingAs(who: { user: string; password: string }): Promise<{ ctx: BrowserContext; p: Page }> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await newPage(ctx);
+    await p.goto(`${url}/#/env/staging`);
+    await logIn(p, who);
+    await p.getByRole('heading', { name: 'staging', exact: true }).waitFor();
+    await p.locator(`tr[data-snapshot="${snapshotId}"]`).waitFor();
+    return { ctx, p };
+  }
+
+  /** A call of the API through the page's own fetch (its session cookie, the CSRF token of GET /me). */
+  async function pageApi<T>(p: Page, method: string, path: string, body?: object): Promise<{ status: number; body: T }> {
+    return p.evaluate(
+      async ([method, path, body]) => {
+        const me = (await (await fetch('/api/v1/me')).json()) as { csrfToken: string };
+        const headers = { 'X-CSRF-Token': me.csrfToken, 'Content-Type': 'application/json' };
+        const res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        return { status: res.status, body: (res.status === 204 ? null : await res.json()) as T };
+      },
+      [method, path, body] as const,
+    );
+  }
+
+  /** A snapshot row's cells by column. */
+  async function cells(row: Locator): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const td of await row.locator('td[data-label]').all()) out[(await td.getAttribute('data-label'))!] = (await td.innerText()).trim();
+    return out;
   }
 
   /** The activity panel once it shows a final state; fails the test with its text when that is not succeeded. */
@@ -113,10 +168,13 @@ describe('web console (Chromium)', () => {
     const db = new DatabaseSync(join(dir, 'shop', 'data', 'shop.db'));
     db.exec("CREATE TABLE product (sku TEXT PRIMARY KEY, name TEXT); INSERT INTO product VALUES ('A-1', 'Alpha'), ('B-2', 'Beta');");
     db.close();
-    await writeFile(join(dir, 'envsnap.yaml'), CONFIG);
+    await writeFiles(join(dir, 'held'), { 'var/notes.txt': 'held\n' });
+    hold = new ActivityHold(join(dir, 'held'));
+    await writeFile(join(dir, 'envsnap.yaml'), config(hold));
     await runOk(['init'], { cwd: dir });
     addUser(dir, ADMIN.user, 'admin', ADMIN.password);
     addUser(dir, VIEWER.user, 'viewer', VIEWER.password);
+    addUser(dir, CONTRIBUTOR.user, 'contributor', CONTRIBUTOR.password);
 
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -143,6 +201,7 @@ describe('web console (Chromium)', () => {
   });
 
   after(async () => {
+    await hold?.release();
     await browser?.close();
     if (server && server.child.exitCode === null) {
       server.child.kill('SIGTERM');
@@ -200,7 +259,11 @@ describe('web console (Chromium)', () => {
     assert.equal(await row.count(), 1);
     snapshotId = (await row.first().getAttribute('data-snapshot'))!;
     assert.match(text, new RegExp(`snapshot ${snapshotId.slice(0, 8)} saved`));
-    assert.match(await row.first().innerText(), /system[\s\S]*MiB[\s\S]*yes/);
+    const headers = await page.locator('table.snapshots thead th').allTextContents();
+    assert.deepEqual(headers, ['Created', 'Snapshot ID', 'Restorable', 'Type', 'Automated', 'Live', 'Size', 'Expires', 'Actions'], "snapshot:list's columns, then the row menu");
+    const c = await cells(row.first());
+    assert.deepEqual([c['Snapshot ID'], c.Restorable, c.Type, c.Automated, c.Live], [snapshotId.slice(0, 8), 'yes', 'system', 'no', 'no'], JSON.stringify(c));
+    assert.match(c.Size, /^6\.\d MiB$/);
     const listed = await runJson<{ id: string }[]>(['-e', 'staging', 'snapshot:list'], { cwd: dir });
     assert.deepEqual(listed.map((s) => s.id), [snapshotId], 'the console lists what the repository holds');
     await shot(page, '04-backup-done');
@@ -400,7 +463,7 @@ describe('web console (Chromium)', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Remove dev1' }).click();
     await dev.waitFor({ state: 'detached' });
     const users = await runJson<{ name: string }[]>(['user:list'], { cwd: dir });
-    assert.deepEqual(users.map((u) => u.name).sort(), ['admin1', 'viewer1']);
+    assert.deepEqual(users.map((u) => u.name).sort(), ['admin1', 'dev2', 'viewer1']);
   });
 
   it('shows a 409 refusal, a banner when the server cannot be reached, and the login form after a 401', async () => {
@@ -449,17 +512,13 @@ describe('web console (Chromium)', () => {
   });
 
   it('shows a viewer no Backup and no Restore, and the server refuses a forged restore', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { ctx, p } = await stagingAs(VIEWER);
     try {
-      const p = await newPage(ctx);
-      await p.goto(`${url}/#/env/staging`);
-      await logIn(p, VIEWER);
-      await p.getByRole('heading', { name: 'staging', exact: true }).waitFor();
-      await p.locator(`tr[data-snapshot="${snapshotId}"]`).waitFor();
       assert.equal(await p.getByRole('button', { name: 'Back up now' }).isDisabled(), true);
       assert.match(await p.locator('.backup-form .reason').innerText(), /Your role \(viewer\) may not take backups of staging/);
       assert.equal(await p.locator('details.menu').count(), 0, 'no action menu at all');
       assert.equal(await p.getByRole('button', { name: /Restore/ }).count(), 0);
+      assert.equal(await p.getByRole('button', { name: /Delete/ }).count(), 0);
       assert.equal(await p.getByRole('link', { name: 'Users' }).count(), 0);
       await shot(p, '12-viewer-backups');
 
@@ -476,6 +535,129 @@ describe('web console (Chromium)', () => {
     } finally {
       await ctx.close();
     }
+  });
+
+  let liveId = '';
+
+  it('lists a backup taken with Live ticked as live, in the table and in the API, and the others as not', async () => {
+    await page.goto(`${url}/#/env/staging`);
+    await page.getByLabel('Type').selectOption('db');
+    await page.getByLabel(/^Live/).check();
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    const text = await finishedPanel(page, 'Backup');
+    const listed = (await pageApi<{ id: string; live: boolean | null }[]>(page, 'GET', '/environments/staging/snapshots')).body;
+    assert.equal(listed.length, 2);
+    liveId = listed[1].id;
+    assert.match(text, new RegExp(`snapshot ${liveId.slice(0, 8)} saved`));
+    assert.deepEqual(listed.map((s) => [s.id, s.live]), [[snapshotId, false], [liveId, true]]);
+    const live = page.locator(`tr[data-snapshot="${liveId}"]`);
+    await live.waitFor();
+    assert.deepEqual([(await cells(live)).Type, (await cells(live)).Live], ['db', 'yes']);
+    assert.equal((await cells(page.locator(`tr[data-snapshot="${snapshotId}"]`))).Live, 'no');
+    await shot(page, '21-live-backup');
+  });
+
+  it("shows each environment's last snapshot and next scheduled run on the environment list", async () => {
+    await page.goto(`${url}/#/`);
+    await page.locator('tr[data-environment="held"]').waitFor();
+    const cell = (env: string, column: string) => page.locator(`tr[data-environment="${env}"] td[data-label="${column}"]`);
+
+    const listed = (await pageApi<{ id: string; shortId: string; created: string }[]>(page, 'GET', '/environments/staging/snapshots')).body;
+    const last = listed.at(-1)!;
+    assert.equal(last.id, liveId);
+    assert.equal(await cell('staging', 'Last snapshot').locator('code').innerText(), last.shortId);
+    assert.equal(await cell('staging', 'Last snapshot').locator('time').getAttribute('datetime'), new Date(last.created).toISOString());
+    assert.match(await cell('staging', 'Last snapshot').innerText(), /\(2 in all\)/);
+    // staging runs the policy's hourly schedule; production its daily run at DAILY_HOUR:00 UTC.
+    // production runs daily at DAILY_HOUR:00 UTC; staging's schedules: list is empty since its last run was removed above.
+    assert.equal(await cell('production', 'Next scheduled run').locator('time').getAttribute('datetime'), nextDailyRun(Date.now(), DAILY_HOUR));
+    assert.equal(await cell('production', 'Last snapshot').innerText(), 'none');
+    assert.equal(await cell('staging', 'Next scheduled run').innerText(), 'no schedule');
+    // held takes no automatic snapshots and has none yet.
+    assert.equal(await cell('held', 'Next scheduled run').innerText(), 'no schedule');
+    assert.equal(await cell('held', 'Last snapshot').innerText(), 'none');
+    await shot(page, '22-environments-runs');
+  });
+
+  it('deletes a snapshot through the row menu and its confirmation: gone from the table and from the API', async () => {
+    await page.goto(`${url}/#/env/staging`);
+    const row = page.locator(`tr[data-snapshot="${liveId}"]`);
+    const dialog = page.getByRole('dialog');
+    await row.locator('summary').click();
+    await row.getByRole('button', { name: 'Delete…' }).click();
+    assert.match(await dialog.innerText(), /is deleted from the repository; this cannot be undone/);
+    // Cancel deletes nothing.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await row.locator('summary').click();
+    await row.getByRole('button', { name: 'Delete…' }).click();
+    await shot(page, '23-delete-dialog');
+    await dialog.getByRole('button', { name: 'Delete snapshot' }).click();
+    const text = await finishedPanel(page, 'Delete');
+    assert.match(text, new RegExp(`snapshot ${liveId.slice(0, 8)} deleted`));
+    await row.waitFor({ state: 'detached' });
+    assert.equal(await page.locator(`tr[data-snapshot="${snapshotId}"]`).count(), 1, 'the other snapshot stays');
+    const listed = (await pageApi<{ id: string }[]>(page, 'GET', '/environments/staging/snapshots')).body;
+    assert.deepEqual(listed.map((s) => s.id), [snapshotId]);
+    assert.deepEqual((await runJson<{ id: string }[]>(['-e', 'staging', 'snapshot:list'], { cwd: dir })).map((s) => s.id), [snapshotId]);
+  });
+
+  it('shows the 403 of an action the page still offered after the role changed, and starts nothing', async () => {
+    const { ctx, p } = await stagingAs(CONTRIBUTOR);
+    try {
+      const button = p.getByRole('button', { name: 'Back up now' });
+      assert.equal(await button.isDisabled(), false);
+      // An admin makes dev2 a viewer while dev2's page still offers Backup.
+      assert.equal((await pageApi(page, 'PATCH', `/users/${CONTRIBUTOR.user}`, { role: 'viewer' })).status, 200);
+      const kinds = async () => (await pageApi<{ kind: string }[]>(page, 'GET', '/activities?environment=staging')).body.map((a) => a.kind);
+      const before = await kinds();
+      await button.click();
+      const alert = p.getByRole('alert').filter({ hasText: /dev2 \(viewer\) may not/ });
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /dev2 \(viewer\) may not backup on staging: ask an admin/);
+      // The page asks again what dev2 may do, and stops offering Backup.
+      await p.locator('.backup-form .reason').filter({ hasText: 'Your role (viewer) may not take backups of staging' }).waitFor();
+      assert.equal(await button.isDisabled(), true);
+      assert.match(await p.locator('nav .who').innerText(), /dev2 \(viewer\)/);
+      await shot(p, '24-forbidden');
+      assert.deepEqual(await kinds(), before, 'no backup was started');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('shows a running backup with its state while it is held, and finished once released', async (t) => {
+    await hold.arm(t);
+    await page.goto(`${url}/#/env/held`);
+    const button = page.getByRole('button', { name: 'Back up now' });
+    await page.getByText('No snapshots of held yet.').waitFor();
+    await button.click();
+    await hold.started();
+    const running = page.locator('.activity-panel[data-state="in_progress"]').filter({ hasText: 'Backup' });
+    await running.waitFor();
+    // Held in the maintenance on-command: running, no byte read yet, the bar indeterminate, Backup refused meanwhile.
+    assert.match(await running.locator('.activity-head').innerText(), /^Backup running by admin1/);
+    assert.equal(await running.locator('.activity-progress').innerText(), 'starting…');
+    assert.equal(await running.locator('progress').getAttribute('value'), null);
+    assert.equal(await running.getByRole('button', { name: 'Cancel' }).count(), 1);
+    assert.equal(await button.isDisabled(), true);
+    assert.match(await page.locator('.backup-form .reason').innerText(), /A backup is running on held: wait for it to finish/);
+    await shot(page, '25-backup-running');
+    // The environment list shows it too, and the Backups page picks it up again when opened anew.
+    await page.goto(`${url}/#/`);
+    assert.equal(await page.locator('tr[data-environment="held"] td[data-label="Activity"]').innerText(), 'Backup running');
+    await page.goto(`${url}/#/env/held`);
+    await running.waitFor();
+
+    await hold.release();
+    const text = await finishedPanel(page, 'Backup');
+    assert.match(text, /1 file[\s\S]*snapshot [0-9a-f]{8} saved/);
+    assert.equal(await page.locator('.activity-panel progress').getAttribute('value'), '100');
+    await page.locator('table.snapshots tbody tr').waitFor();
+    assert.equal(await button.isDisabled(), false);
+    const listed = (await pageApi<{ shortId: string }[]>(page, 'GET', '/environments/held/snapshots')).body;
+    assert.equal(listed.length, 1);
+    assert.match(text, new RegExp(`snapshot ${listed[0].shortId} saved`));
   });
 
   it('fits a phone-sized screen without horizontal overflow', async () => {
