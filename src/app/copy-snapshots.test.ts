@@ -5,12 +5,12 @@
  * copy_to setting copies automatic snapshots taken through the scheduler, also to an s3:// repository
  * reached through envsnap.yaml's s3: block.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { appendFile, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseProjectConfig } from '../config/project-config.ts';
+import { parseProjectConfig, type ProjectConfig } from '../config/project-config.ts';
 import { FakeClock } from '../core/clock.ts';
 import { MemoryLogger } from '../core/logger.ts';
 import { Repository } from '../repo/repository.ts';
@@ -22,7 +22,7 @@ import { listSnapshots } from '../snapshot/manifest.ts';
 import { loadTree } from '../snapshot/tree-reader.ts';
 import { FaultyStore } from '../storage/faulty/faulty-store.ts';
 import { LocalStore } from '../storage/local/local-store.ts';
-import { testS3, uniqueBucket } from '../testing/servers.ts';
+import { testS3, uniqueBucket, type S3Info } from '../testing/servers.ts';
 import { quietContext, tempRepo, writeFiles, type TempRepo } from '../testing/temp-repo.ts';
 import type { AppContext } from './context.ts';
 import { copySnapshots } from './copy-snapshots.ts';
@@ -60,10 +60,19 @@ function reopen(fx: TempRepo): Promise<Repository> {
   return Repository.open(new LocalStore(fx.repoDir), 'pw', { clock: ctx.clock });
 }
 
-/** A project whose repository is `src`, with `projectLines` (e.g. an s3: block) and one environment production copying to `copyTo`. */
-function copyToProject(src: TempRepo, projectLines: string[], copyTo: string, passwordVar: string) {
+/**
+ * A project whose repository is `src`, with `projectLines` (e.g. an s3: block) and one environment
+ * production copying to `copyTo` (with `copyToLines` under copy_to, e.g. its own s3: block).
+ */
+function copyToProject(src: TempRepo, projectLines: string[], copyTo: string, passwordVar: string, copyToLines: string[] = []) {
   const lines = ['project: shop', `repository: ${src.repoDir}`, ...projectLines, 'environments:', '  production:', '    type: production', '    plan: pro', '    root: shop', '    mounts: [var]'];
-  return parseProjectConfig([...lines, '    copy_to:', `      repository: ${copyTo}`, `      password_env: ${passwordVar}`, ''].join('\n'), join(src.dir, 'envsnap.yaml'));
+  const copy = ['    copy_to:', `      repository: ${copyTo}`, `      password_env: ${passwordVar}`, ...copyToLines.map((l) => `      ${l}`)];
+  return parseProjectConfig([...lines, ...copy, ''].join('\n'), join(src.dir, 'envsnap.yaml'));
+}
+
+/** The test S3 server's endpoint and the variables naming its keys, as s3: block lines. */
+function s3BlockLines(info: { endpoint: string; region: string }): string[] {
+  return ['s3:', `  endpoint: ${info.endpoint}`, `  region: ${info.region}`, '  access_key_id_env: ENVSNAP_TEST_S3_KEY', '  secret_access_key_env: ENVSNAP_TEST_S3_SECRET'];
 }
 
 describe('copySnapshots', () => {
@@ -255,7 +264,8 @@ describe('copy_to: automatic snapshots go to a second repository', () => {
 });
 
 describe('copy_to an s3:// repository', () => {
-  it("reaches it with envsnap.yaml's s3: block alone (endpoint and the variables naming the keys)", async (t) => {
+  /** The copy_to of a new project (made by `makeProject` from the test server's settings) after one automatic snapshot. */
+  async function copiedByCopyTo(t: TestContext, makeProject: (src: TempRepo, info: S3Info, offsite: string) => ProjectConfig): Promise<void> {
     const info = await testS3();
     const src = await tempRepo('copyto-s3-src');
     t.after(() => src.dispose());
@@ -264,12 +274,7 @@ describe('copy_to an s3:// repository', () => {
     const vars = { ENVSNAP_TEST_S3_KEY: info.accessKeyId, ENVSNAP_TEST_S3_SECRET: info.secretAccessKey, ENVSNAP_TEST_OFFSITE_PASSWORD: 'offsite pw', ENVSNAP_CACHE_DIR: 'off' };
     Object.assign(process.env, vars);
     t.after(() => Object.keys(vars).forEach((k) => delete process.env[k]));
-    const project = copyToProject(
-      src,
-      ['s3:', `  endpoint: ${info.endpoint}`, `  region: ${info.region}`, '  access_key_id_env: ENVSNAP_TEST_S3_KEY', '  secret_access_key_env: ENVSNAP_TEST_S3_SECRET'],
-      offsite,
-      'ENVSNAP_TEST_OFFSITE_PASSWORD',
-    );
+    const project = makeProject(src, info, offsite);
     const ref = repoRef(offsite, 'offsite pw', project);
     await (await initRepository(ctx, ref)).close();
     const env = project.environments.get('production')!;
@@ -278,5 +283,11 @@ describe('copy_to an s3:// repository', () => {
     assert.deepEqual(logger.warnings(), []);
     const copies = await withRepository(ctx, ref, (dst) => listSnapshots(dst));
     assert.deepEqual(copies.map((s) => s.id), [snap.id]);
-  });
+  }
+
+  it("reaches it with envsnap.yaml's s3: block alone (endpoint and the variables naming the keys)", (t) =>
+    copiedByCopyTo(t, (src, info, offsite) => copyToProject(src, s3BlockLines(info), offsite, 'ENVSNAP_TEST_OFFSITE_PASSWORD')));
+
+  it("reaches one on another S3 service through the copy_to's own s3: block", (t) =>
+    copiedByCopyTo(t, (src, info, offsite) => copyToProject(src, [], offsite, 'ENVSNAP_TEST_OFFSITE_PASSWORD', s3BlockLines(info))));
 });

@@ -3,24 +3,31 @@
  * attached where it belongs. Every repository a command opens — --repo, --from, --to, the file's
  * `repository:`, an environment's `copy_to:` — gets its RepoRef here, so the block is applied (or
  * not) by one rule: it describes how to reach the s3:// repositories the file names (its
- * `repository:` and every `copy_to:` repository), however a command is pointed at them. Other
- * s3:// locations are reached through the AWS SDK's standard chain alone.
+ * `repository:` and every `copy_to:` repository without an `s3:` block of its own, which a copy on
+ * another S3 service has), however a command is pointed at them. Other s3:// locations are reached
+ * through the AWS SDK's standard chain alone.
  */
-import type { ProjectConfig } from '../config/project-config.ts';
+import type { ProjectConfig, S3Config } from '../config/project-config.ts';
 import { formatS3Location, isS3Url, parseS3Url } from '../storage/s3/s3-location.ts';
 import type { RepoRef } from './context.ts';
 
 export function repoRef(location: string, password: string, project: ProjectConfig | undefined): RepoRef {
-  const s3 = project?.s3 && namedInProject(project, location) ? project.s3 : undefined;
+  const s3 = project ? s3SettingsFor(project, location) : undefined;
   return { location, password, ...(s3 ? { s3 } : {}) };
 }
 
-/** Whether `location` is one of the s3:// repositories of the project file (compared in canonical form: `s3://b/p/` is `s3://b/p`). */
-function namedInProject(project: ProjectConfig, location: string): boolean {
+/**
+ * The s3: block for `location` when the project file names it (compared in canonical form: `s3://b/p/`
+ * is `s3://b/p`): a copy_to repository's own block, else the project's.
+ */
+function s3SettingsFor(project: ProjectConfig, location: string): S3Config | undefined {
   const key = canonicalS3(location);
-  if (key === undefined) return false;
-  const named = [project.repository, ...[...project.environments.values()].map((e) => e.copyTo?.repository)];
-  return named.some((n) => n !== undefined && canonicalS3(n) === key);
+  if (key === undefined) return undefined;
+  const copies = [...project.environments.values()].flatMap((e) => (e.copyTo ? [e.copyTo] : []));
+  const own = copies.find((c) => c.s3 !== undefined && canonicalS3(c.repository) === key);
+  if (own) return own.s3;
+  const named = [project.repository, ...copies.map((c) => c.repository)];
+  return named.some((n) => canonicalS3(n) === key) ? project.s3 : undefined;
 }
 
 /** The canonical form of an s3:// location; undefined for anything else (an invalid URL is reported when the store opens it). */

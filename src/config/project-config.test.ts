@@ -98,6 +98,20 @@ describe('parseProjectConfig', () => {
     assertFails(() => parse(`project: p\nrepository: /r\n${s3}${copyTo('/offsite')}`), 'CONFIG', /line 3: s3: settings for S3 but neither the repository nor a copy_to repository is an s3:\/\/ URL/);
   });
 
+  it("takes a copy_to's own s3: block (a copy on another S3 service) and refuses one beside a directory copy_to", () => {
+    const withCopy = (repo: string, block: string) => `project: p\nrepository: /r\nenvironments:\n  e:\n    type: production\n    root: /x\n    copy_to:\n      repository: ${repo}\n      password_env: P\n      s3:\n${block}`;
+    const c = parse(withCopy('s3://offsite/shop', '        endpoint: https://s3.eu.example.com\n        access_key_id_env: OFF_KEY\n        secret_access_key_env: OFF_SECRET\n'));
+    assert.equal(c.s3, undefined);
+    assert.deepEqual(c.environments.get('e')!.copyTo, {
+      repository: 's3://offsite/shop',
+      password: { env: 'P' },
+      s3: { endpoint: 'https://s3.eu.example.com', accessKeyIdEnv: 'OFF_KEY', secretAccessKeyEnv: 'OFF_SECRET' },
+    });
+    assertFails(() => parse(withCopy('/offsite', '        region: eu-west-1\n')), 'CONFIG', /line 10: environments\.e\.copy_to\.s3: settings for S3 but the copy_to repository is not an s3:\/\/ URL/);
+    assertFails(() => parse(withCopy('s3://offsite/shop', '        access_key_id_env: OFF_KEY\n')), 'CONFIG', /environments\.e\.copy_to\.s3: only one of access_key_id_env and secret_access_key_env/);
+    assertFails(() => parse(withCopy('s3://offsite/shop', '        endpiont: https://x\n')), 'CONFIG', /endpiont/);
+  });
+
   it('gives Redis entries unique ids from their roles, leaving explicit ids alone', () => {
     const c = parse(`project: p\nrepository: r\nenvironments:\n  e:\n    type: staging\n    root: /x\n    redis:\n      - { url: "redis://a", role: cache }\n      - { url: "redis://b", role: cache }\n      - { url: "redis://c" }\n      - { url: "redis://d", role: page_cache, id: cache-2 }\n`);
     assert.deepEqual(

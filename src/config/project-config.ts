@@ -78,6 +78,8 @@ export interface CopyToConfig {
   repository: string;
   /** password_env or password_file: always one of them. */
   password: SecretRef;
+  /** Its own `s3:` block (an s3:// repository on another service than the project's); see app/repo-ref.ts. */
+  s3?: S3Config;
 }
 
 export interface EnvironmentConfig {

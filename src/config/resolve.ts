@@ -12,7 +12,7 @@ import type { ResolvedPolicy } from '../policy/policy.ts';
 import type { ConfigErrors, KeyPath } from './config-error.ts';
 import { parseSchedule } from '../policy/schedule.ts';
 import type { CopyToConfig, DatabaseConfig, EnvironmentConfig, MaintenanceConfig, ProjectConfig, RedisConfig, S3Config, ScheduleConfig } from './project-config.ts';
-import { NAME_PATTERN, NAME_RULE, type CopyToInput, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput, type ScheduleEntryInput } from './schema.ts';
+import { NAME_PATTERN, NAME_RULE, type CopyToInput, type DatabaseInput, type EnvironmentInput, type MaintenanceInput, type ProjectInput, type RedisInput, type S3Input, type ScheduleEntryInput } from './schema.ts';
 import { InlineSecret, type Secret, type SecretRef } from './secrets.ts';
 
 export function resolveProject(input: ProjectInput, file: string, dir: string, errors: ConfigErrors): ProjectConfig {
@@ -35,10 +35,15 @@ function resolveS3(input: ProjectInput, namesS3Repository: boolean, errors: Conf
   if (!namesS3Repository) {
     throw errors.at(['s3'], 'settings for S3 but neither the repository nor a copy_to repository is an s3:// URL', 'remove the s3: block, or set repository: s3://BUCKET/PREFIX');
   }
+  return resolveS3Block(s, ['s3'], errors);
+}
+
+/** An `s3:` block (the project's, or a copy_to's own) as S3Config. */
+function resolveS3Block(s: S3Input, path: KeyPath, errors: ConfigErrors): S3Config {
   if ((s.access_key_id_env === undefined) !== (s.secret_access_key_env === undefined)) {
-    throw errors.at(['s3'], 'only one of access_key_id_env and secret_access_key_env', 'name both environment variables, or neither (then the AWS SDK finds the credentials)');
+    throw errors.at(path, 'only one of access_key_id_env and secret_access_key_env', 'name both environment variables, or neither (then the AWS SDK finds the credentials)');
   }
-  if (s.profile !== undefined && s.access_key_id_env !== undefined) throw errors.at(['s3', 'profile'], 'a profile and access key variables together', 'use one of them');
+  if (s.profile !== undefined && s.access_key_id_env !== undefined) throw errors.at([...path, 'profile'], 'a profile and access key variables together', 'use one of them');
   return {
     ...(s.endpoint !== undefined ? { endpoint: s.endpoint } : {}),
     ...(s.region !== undefined ? { region: s.region } : {}),
@@ -67,7 +72,11 @@ function resolveCopyTo(input: CopyToInput, dir: string, path: KeyPath, errors: C
   if (password.env === undefined && password.file === undefined) {
     throw errors.at(path, 'no password for the copy repository', 'add password_env (password_env: ENVSNAP_PASSWORD when it has the same password as the project repository) or password_file');
   }
-  return { repository, password };
+  if (input.s3 !== undefined && !repository.startsWith('s3://')) {
+    throw errors.at([...path, 's3'], 'settings for S3 but the copy_to repository is not an s3:// URL', 'remove the s3: block, or set repository: s3://BUCKET/PREFIX');
+  }
+  const s3 = input.s3 !== undefined ? resolveS3Block(input.s3, [...path, 's3'], errors) : undefined;
+  return { repository, password, ...(s3 ? { s3 } : {}) };
 }
 
 /** password_env / password_file of the object at `path`; password files are relative to the config file. */

@@ -89,6 +89,23 @@ export const ScheduleEntryInput = z
     }
   });
 
+const envVarName = z.string().regex(ENV_VAR_PATTERN, { error: 'must be an environment variable name (letters, digits and _)' });
+
+/**
+ * Settings of an s3:// repository that the AWS SDK's standard chain would otherwise give: the
+ * endpoint, region, path-style addressing, a profile of the shared files, or the names of the
+ * environment variables holding the access key — never the key itself.
+ */
+export const S3Input = z.strictObject({
+  endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  region: nonEmpty.optional(),
+  path_style: z.boolean().optional(),
+  profile: nonEmpty.optional(),
+  access_key_id_env: envVarName.optional(),
+  secret_access_key_env: envVarName.optional(),
+  session_token_env: envVarName.optional(),
+});
+
 /**
  * A second repository that every automatic snapshot of the environment is copied to (app/copy-snapshots.ts).
  * Its password comes from password_env or password_file, which one of them must name (resolve.ts).
@@ -96,6 +113,8 @@ export const ScheduleEntryInput = z
 export const CopyToInput = z.strictObject({
   repository: nonEmpty,
   ...passwordKeys,
+  /** An s3:// copy repository on another S3 service than the project's: how to reach it (else the project's s3: block applies). */
+  s3: S3Input.optional(),
 });
 
 export const EnvironmentInput = z.strictObject({
@@ -120,23 +139,6 @@ export const TypeInput = z.strictObject({
   policy: PolicyInputSchema.optional(),
 });
 
-const envVarName = z.string().regex(ENV_VAR_PATTERN, { error: 'must be an environment variable name (letters, digits and _)' });
-
-/**
- * Settings of an s3:// repository that the AWS SDK's standard chain would otherwise give: the
- * endpoint, region, path-style addressing, a profile of the shared files, or the names of the
- * environment variables holding the access key — never the key itself.
- */
-export const S3Input = z.strictObject({
-  endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-  region: nonEmpty.optional(),
-  path_style: z.boolean().optional(),
-  profile: nonEmpty.optional(),
-  access_key_id_env: envVarName.optional(),
-  secret_access_key_env: envVarName.optional(),
-  session_token_env: envVarName.optional(),
-});
-
 export const ProjectInput = z.strictObject({
   project: name,
   repository: nonEmpty,
@@ -156,6 +158,7 @@ export type RedisInput = z.infer<typeof RedisInput>;
 export type MaintenanceInput = z.infer<typeof MaintenanceInput>;
 export type ScheduleEntryInput = z.infer<typeof ScheduleEntryInput>;
 export type CopyToInput = z.infer<typeof CopyToInput>;
+export type S3Input = z.infer<typeof S3Input>;
 export type EnvironmentInput = z.infer<typeof EnvironmentInput>;
 export type TypeInput = z.infer<typeof TypeInput>;
 export type ProjectInput = z.infer<typeof ProjectInput>;
@@ -180,6 +183,7 @@ export function allowedKeys(path: readonly PropertyKey[], objectAtPath: unknown)
   if (section === 'redis' && p.length === 4) return keysOf(RedisInput);
   if (section === 'schedules' && p.length === 4) return keysOf(ScheduleEntryInput);
   if (section === 'copy_to' && p.length === 3) return keysOf(CopyToInput);
+  if (section === 'copy_to' && p.length === 4 && p[3] === 's3') return keysOf(S3Input);
   if (section === 'database' && (p.length === 3 || p.length === 4)) {
     const type = (objectAtPath as { type?: unknown } | null)?.type;
     return type === 'sqlite' ? keysOf(SqliteInput) : keysOf(MysqlInput);
