@@ -117,7 +117,7 @@ export async function restoreEnvironment(
     throw new EnvsnapError('CONFIG', `environment ${targetName} is not in ${input.project.file} (it has ${[...input.project.environments.keys()].join(', ')}): restore into one of them with --target NAME`);
   }
   const only = input.only && input.only.length > 0 ? input.only : input.include && input.include.length > 0 ? (['mounts'] as RestorePart[]) : undefined;
-  const { specs } = environmentSources(target);
+  const { specs } = environmentSources(target, { project: input.project });
   const steps = await restoreEnvironmentSnapshot(
     ctx,
     repo,

@@ -8,7 +8,8 @@
 import { relative, isAbsolute } from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { EnvironmentConfig, MysqlDatabaseConfig } from '../config/project-config.ts';
+import type { EnvironmentConfig, MysqlDatabaseConfig, ProjectConfig } from '../config/project-config.ts';
+import { parseRedisUrl } from '../sources/redis/settings.ts';
 import { resolveSecret } from '../config/secrets.ts';
 import { maintenanceMode } from '../sources/maintenance/maintenance-mode.ts';
 import { withMaintenance } from '../sources/maintenance/with-maintenance.ts';
@@ -28,8 +29,11 @@ export interface SourceSpec {
   createSink(): Promise<Sink>;
 }
 
-/** The environment's databases and Redis databases; Redis caches left out with skipCache. */
-export function environmentSources(env: EnvironmentConfig, opts: { skipCache?: boolean } = {}): { specs: SourceSpec[]; skipped: string[] } {
+/**
+ * The environment's databases and Redis databases; Redis caches left out with skipCache. With the
+ * project, each Redis sink knows the other dbs of its server that the project's environments use.
+ */
+export function environmentSources(env: EnvironmentConfig, opts: { skipCache?: boolean; project?: ProjectConfig } = {}): { specs: SourceSpec[]; skipped: string[] } {
   const specs: SourceSpec[] = [];
   const skipped: string[] = [];
   for (const db of env.databases) {
@@ -61,7 +65,8 @@ export function environmentSources(env: EnvironmentConfig, opts: { skipCache?: b
       continue;
     }
     const password = resolveSecret(r.password, `the password of ${name} in environment ${env.name}`);
-    const settings = { name, url: r.url, ...(password ? { password } : {}) };
+    const usedDbs = opts.project ? otherRedisDbs(opts.project, r.url) : [];
+    const settings = { name, url: r.url, ...(password ? { password } : {}), ...(usedDbs.length > 0 ? { usedDbs } : {}) };
     specs.push({
       kind: 'redis',
       id: r.id,
@@ -72,6 +77,27 @@ export function environmentSources(env: EnvironmentConfig, opts: { skipCache?: b
     });
   }
   return { specs, skipped };
+}
+
+/** The dbs of `url`'s Redis server, other than its own, that any environment of the project is configured to use. */
+export function otherRedisDbs(project: ProjectConfig, url: string): number[] {
+  const address = (u: string) => {
+    try {
+      return parseRedisUrl({ name: 'redis', url: u });
+    } catch {
+      return undefined; // reported when that environment is used
+    }
+  };
+  const own = address(url);
+  if (!own) return [];
+  const dbs = new Set<number>();
+  for (const e of project.environments.values()) {
+    for (const r of e.redis) {
+      const a = address(r.url);
+      if (a && a.host === own.host && a.port === own.port && a.db !== own.db) dbs.add(a.db);
+    }
+  }
+  return [...dbs].sort((x, y) => x - y);
 }
 
 /** The connection settings of one of the environment's MySQL/MariaDB databases, its password resolved ("database <id>" in messages). */

@@ -82,7 +82,7 @@ export class RedisSink implements Sink {
     const target = this.address.db;
     let choice: ScratchChoice;
     try {
-      choice = await takeScratchDb(client, target);
+      choice = await takeScratchDb(client, target, this.settings.usedDbs);
     } catch (err) {
       await client.select(target).catch(() => {});
       throw redisFailed(this.settings, this.address, 'looking for an empty scratch db', err);

@@ -6,8 +6,10 @@
  *
  * A scratch db is taken by a marker key (`envsnap:restore-scratch`) set in the same MULTI that
  * counts the db's keys: a db counts as free only when the marker is the one key in it, so two
- * restores never share one and a db an application holds keys in is never chosen. Dbs are tried
- * from the highest number down, away from the low numbers applications use.
+ * restores never share one and a db an application holds keys in is never chosen; nor is a db
+ * another environment of the project is configured to use (it may be empty just then, as the
+ * target of another restore). Dbs are tried from the highest number down, away from the low
+ * numbers applications use.
  *
  * When SWAPDB cannot be used — Redis Cluster, a server with one database, the command renamed or
  * refused by ACL, no empty db, a user whose ACL refuses the marker key — takeScratchDb says why and
@@ -29,7 +31,7 @@ export type ScratchChoice = { db: number } | { unavailable: string };
  * `unavailable` it is back on the target. Rejects with the server's error when a command fails
  * for another reason (connection lost).
  */
-export async function takeScratchDb(client: Redis, target: number): Promise<ScratchChoice> {
+export async function takeScratchDb(client: Redis, target: number, usedDbs: readonly number[] = []): Promise<ScratchChoice> {
   try {
     await client.swapdb(target, target);
   } catch (err) {
@@ -38,7 +40,7 @@ export async function takeScratchDb(client: Redis, target: number): Promise<Scra
   const count = await databaseCount(client);
   const token = randomBytes(8).toString('hex');
   for (let db = count - 1; db >= 0; db--) {
-    if (db === target) continue;
+    if (db === target || usedDbs.includes(db)) continue;
     try {
       await client.select(db);
       const replies = ((await client.multi().set(SCRATCH_MARKER, token, 'NX').dbsize().exec()) ?? []) as [Error | null, unknown][];

@@ -11,6 +11,11 @@ export interface RedisSettings {
   /** `redis://host:port/db` or `rediss://…` (TLS); an ACL user may be given as `redis://user@host`. No password. */
   url: string;
   password?: string;
+  /**
+   * Other dbs of the same server that the project's environments use (envsnap.yaml): a restore
+   * never takes one as its scratch db, even while it is empty.
+   */
+  usedDbs?: readonly number[];
 }
 
 export interface RedisAddress {
