@@ -9,8 +9,6 @@
  * every snapshot is walked again. What check finds damaged is recorded on this host too: a later
  * check replaces it, except that damage found by reading data is kept until a check reads all data.
  */
-import { mapLimit } from '../core/async.ts';
-import { MasterIndex } from '../repo/index.ts';
 import type { Repository } from '../repo/repository.ts';
 import type { CheckResult } from '../snapshot/check.ts';
 import type { Snapshot } from '../snapshot/manifest.ts';
@@ -65,17 +63,14 @@ async function absentData(ctx: AppContext, repo: Repository, snapshots: readonly
     if (before === null && grown) known.set(s.id, null);
     else if (before !== undefined && same) known.set(s.id, before);
   }
-  const todo = snapshots.filter((s) => !known.has(s.id));
-  if (todo.length > 0) {
-    ctx.logger.debug(`checking that the data of ${todo.length} snapshot(s) is present`);
-    const index = new MasterIndex();
-    await mapLimit([...indexFiles], 8, async (name) => {
-      for (const p of await repo.readIndexFile(name)) index.addPack(p.packId, p.entries);
-    });
-    const found = await findAbsentData(repo, todo.map((s) => s.tree), { index, packs });
-    for (const s of todo) known.set(s.id, found.get(s.tree)?.detail ?? null);
+  const unwalked = snapshots.filter((s) => !known.has(s.id));
+  if (unwalked.length > 0) {
+    ctx.logger.debug(`checking that the data of ${unwalked.length} snapshot(s) is present`);
+    await repo.loadIndex();
+    const found = await findAbsentData(repo, unwalked.map((s) => s.tree), { index: repo.index, packs });
+    for (const s of unwalked) known.set(s.id, found.get(s.tree)?.detail ?? null);
   }
-  if (!same || todo.length > 0) {
+  if (!same || unwalked.length > 0) {
     await writeLocalRecord(repo, PRESENCE, { indexFiles: [...indexFiles].sort(), packs: [...packs].sort(), snapshots: Object.fromEntries(known) } satisfies PresenceRecord, ctx.logger);
   }
   const out = new Map<string, string>();
